@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/** The `bitarr` command: wiring only. Errors are decided here, once. */
+import { BitarrError } from './domain/errors.js';
+import { filesCommand } from './cli/files.command.js';
+import { historyCommand, showCommand } from './cli/history.command.js';
+import { EXIT_ERROR, scanCommand } from './cli/scan.command.js';
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  scan: scanCommand,
+  history: historyCommand,
+  show: showCommand,
+  files: filesCommand,
+};
+
+const USAGE = `usage: bitarr <command> [options]
+
+  scan PATH... [--algorithm A] [--exclude GLOB]... [--threads N] [--max-rate 50M] [--resume] [--json]
+                 verify every file below PATH against its baseline
+  history        list scans
+  show SCAN_ID [--status S] [--page N] [--json]
+                 a scan's findings
+  files PATH [--json]
+                 what Bitarr knows of each file at or below PATH
+
+  Every command takes --config-dir DIR (default: $BITARR_CONFIG_DIR or ./data).
+  Exit codes: 0 nothing wrong, 1 a file is corrupted, unreadable or unstable, 2 an error of use or environment.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : EXIT_ERROR;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new BitarrError('usage', `unknown command "${name}"\n${USAGE}`);
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof BitarrError && err.exposed) {
+      process.stderr.write(`bitarr: ${err.message}\n`);
+    } else {
+      process.stderr.write(`bitarr: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    }
+    process.exitCode = EXIT_ERROR;
+  },
+);

@@ -1,0 +1,128 @@
+/** `bitarr scan PATH... [--config-dir DIR] [--algorithm A] [--exclude GLOB]... [--threads N] [--max-rate R] [--resume] [--json]` */
+import { ALGORITHMS, DEFAULT_ALGORITHM, parseAlgorithm } from '../domain/algorithms.js';
+import { usageError } from '../domain/errors.js';
+import { ALARM_STATUSES, type FindingStatus } from '../domain/findings.js';
+import { ScanQueryService, fullCounts } from '../services/scan-query.service.js';
+import { ScanService, type ScanOutcome } from '../services/scan.service.js';
+import { openContext } from './context.js';
+import { bytes, duration, int, isoFromNs } from './format.js';
+import { parse, parseRate, writeJsonStream } from './args.js';
+import { ProgressLine } from './progress.js';
+
+export const EXIT_OK = 0;
+export const EXIT_ALARM = 1;
+export const EXIT_ERROR = 2;
+export const EXIT_SIGINT = 130;
+
+export async function scanCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    'config-dir': { type: 'string' },
+    algorithm: { type: 'string', default: DEFAULT_ALGORITHM },
+    exclude: { type: 'string', multiple: true, default: [] },
+    threads: { type: 'string', default: '4' },
+    resume: { type: 'boolean', default: false },
+    'max-rate': { type: 'string', default: '0' },
+    json: { type: 'boolean', default: false },
+  });
+  const algorithm = parseAlgorithm(String(values.algorithm));
+  if (!algorithm) throw usageError(`unknown algorithm "${values.algorithm}"; choose one of ${ALGORITHMS.join(', ')}`);
+  const threads = Number(values.threads);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw usageError('--threads must be a whole number from 1 to 64');
+  const maxRate = parseRate(String(values['max-rate']));
+  if (!positionals.length) throw usageError('usage: bitarr scan PATH... (name at least one folder)');
+
+  const ctx = await openContext(values['config-dir'] as string | undefined);
+  try {
+    const service = new ScanService(ctx.db, ctx.host);
+    const handle = await service.start({
+      roots: positionals,
+      algorithm,
+      excludes: values.exclude as string[],
+      threads,
+      resume: Boolean(values.resume),
+      maxRate,
+    });
+    const progress = new ProgressLine(process.stderr, handle.progress);
+    let stoppedBySignal = false;
+    const onSignal = (sig: string) => {
+      if (stoppedBySignal) process.exit(EXIT_SIGINT);
+      stoppedBySignal = true;
+      handle.stop(`stopped by ${sig}`);
+      progress.stop();
+      process.stderr.write(`bitarr: stopping scan ${handle.scanId} after the files in flight (${sig} again quits at once)\n`);
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    progress.start();
+    const outcome = await handle.done;
+    progress.stop();
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+
+    const query = new ScanQueryService(ctx.db);
+    if (values.json) await printJson(outcome, query, ctx.host);
+    else await printSummary(outcome, query);
+
+    const counts = fullCounts(outcome.scan.counts);
+    if ([...ALARM_STATUSES].some((s) => counts[s] > 0)) return EXIT_ALARM;
+    if (outcome.status === 'completed') return EXIT_OK;
+    if (outcome.status === 'interrupted' && stoppedBySignal) return EXIT_SIGINT;
+    if (!values.json) process.stderr.write(`bitarr: scan ${outcome.scan.id} ${outcome.status}: ${outcome.reason}\n`);
+    return EXIT_ERROR;
+  } finally {
+    await ctx.db.destroy();
+  }
+}
+
+function deviceJson(d: ScanOutcome['roots'][number]['device']) {
+  return { source: d.source, fsType: d.fsType, mountType: d.mountType, mountPoint: d.mountPoint, uuid: d.uuid, label: d.label, note: d.note };
+}
+
+async function printJson(o: ScanOutcome, query: ScanQueryService, host: { id: string; hostname: string; address: string | null }) {
+  const s = o.scan;
+  const devices = [...new Map(o.roots.map((r) => [r.device.uuid ?? r.device.source ?? r.path, deviceJson(r.device)])).values()];
+  const head = {
+    scanId: s.id,
+    status: o.status,
+    reason: o.reason,
+    host,
+    algorithm: s.algorithm,
+    roots: o.roots.map((r) => ({ path: r.path, device: deviceJson(r.device) })),
+    devices,
+    startedAt: isoFromNs(s.startedAtNs),
+    endedAt: isoFromNs(s.endedAtNs),
+    startedAtNs: s.startedAtNs.toString(),
+    endedAtNs: s.endedAtNs?.toString() ?? null,
+    files: s.filesDone,
+    bytes: Number(s.bytesDone),
+    counts: fullCounts(s.counts),
+  };
+  await writeJsonStream(process.stdout, head, 'findings', query.allFindings(s.id));
+}
+
+const SHOWN = 20;
+
+async function printSummary(o: ScanOutcome, query: ScanQueryService) {
+  const s = o.scan;
+  const ms = Number(((s.endedAtNs ?? s.startedAtNs) - s.startedAtNs) / 1_000_000n);
+  const rate = ms > 0 ? bytes((Number(s.bytesDone) / ms) * 1000) + '/s' : '';
+  const out: string[] = [];
+  out.push(`Scan ${s.id} ${o.status} in ${duration(ms)}: ${int(s.filesDone)} files, ${bytes(Number(s.bytesDone))} ${rate ? `(${rate})` : ''}, ${s.algorithm}`);
+  if (o.reason) out.push(`  ${o.reason}`);
+  for (const r of o.roots) {
+    const d = r.device;
+    const dev = [d.source, d.fsType, d.uuid ? `UUID ${d.uuid}` : null].filter(Boolean).join(', ');
+    out.push(`  ${r.path}  on ${dev || 'an unknown device'}${d.note ? ` (${d.note})` : ''}`);
+  }
+  const counts = fullCounts(s.counts);
+  out.push('  ' + (Object.entries(counts) as Array<[FindingStatus, number]>).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${int(n)}`).join(' · '));
+  const alarms = [...ALARM_STATUSES].reduce((n, st) => n + counts[st], 0);
+  out.push(alarms ? `  ${alarms} file(s) need attention: restore them from a backup and check the disk.` : '  No corruption found.');
+  let shown = 0;
+  const interesting: string[] = [];
+  for await (const f of query.allFindings(s.id)) {
+    if (f.status === 'new' || f.status === 'touched') continue;
+    if (shown++ < SHOWN) interesting.push(`  ${f.status.padEnd(24)} ${f.path}${f.detail ? `  — ${f.detail}` : ''}`);
+  }
+  if (interesting.length) out.push('Findings:', ...interesting);
+  if (shown > SHOWN) out.push(`  … and ${shown - SHOWN} more: bitarr show ${s.id}`);
+  process.stdout.write(out.join('\n') + '\n');
+}

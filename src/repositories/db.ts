@@ -1,0 +1,80 @@
+/**
+ * Opens the database: SQLite (WAL) in the config dir by default. Migrations are an explicit,
+ * append-only list; a database that has migrations this build does not know was written by a
+ * newer Bitarr and is refused before anything is written to it.
+ */
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import type { Config } from '../config/index.js';
+import { environmentError } from '../domain/errors.js';
+import * as m001 from '../../migrations/20261125_001_engine.js';
+
+const MIGRATIONS: Record<string, Knex.Migration> = {
+  '20261125_001_engine': m001,
+};
+
+const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name],
+};
+
+export type Db = Knex;
+
+export function prepareConfigDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw environmentError(`cannot create the config dir ${dir}: ${(err as Error).message}`, err);
+  }
+  if (!statSync(dir).isDirectory()) throw environmentError(`the config dir ${dir} is not a directory`);
+  try {
+    accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw environmentError(`the config dir ${dir} is not readable and writable by this user`, err);
+  }
+}
+
+export async function openDatabase(config: Config): Promise<Db> {
+  prepareConfigDir(config.configDir);
+  const db = config.databaseUrl
+    ? knexFactory({ client: 'pg', connection: config.databaseUrl, migrations: { migrationSource } })
+    : knexFactory({
+        client: 'sqlite3',
+        connection: { filename: join(config.configDir, 'bitarr.db') },
+        useNullAsDefault: true,
+        // One connection: SQLite has one writer, and a single connection keeps PRAGMAs in force.
+        pool: {
+          min: 1,
+          max: 1,
+          afterCreate: (conn: any, done: (err: Error | null, conn: unknown) => void) => {
+            conn.exec(
+              'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;',
+              (err: Error | null) => done(err, conn),
+            );
+          },
+        },
+        migrations: { migrationSource },
+      });
+  try {
+    await refuseNewerDatabase(db);
+    await db.migrate.latest();
+  } catch (err) {
+    await db.destroy();
+    if ((err as { kind?: string }).kind) throw err;
+    throw environmentError(`cannot open the database in ${config.configDir}: ${(err as Error).message}`, err);
+  }
+  return db;
+}
+
+async function refuseNewerDatabase(db: Db): Promise<void> {
+  if (!(await db.schema.hasTable('knex_migrations'))) return;
+  const applied: Array<{ name: string }> = await db('knex_migrations').select('name');
+  const unknown = applied.map((r) => r.name).filter((n) => !(n in MIGRATIONS));
+  if (unknown.length) {
+    throw environmentError(
+      `this database was written by a newer Bitarr (unknown migration ${unknown[0]}); upgrade Bitarr to use it`,
+    );
+  }
+}

@@ -1,0 +1,106 @@
+/** Findings: what each scan concluded about each file that was not simply ok. */
+import type { Knex } from 'knex';
+import type { FindingStatus } from '../domain/findings.js';
+import { asText, bind, bigOr0, chunks } from './sql.js';
+
+export interface FindingWrite {
+  scanId: number;
+  rootId: number;
+  path: string;
+  status: FindingStatus;
+  detail: string | null;
+  size?: bigint | null;
+  mtimeNs?: bigint | null;
+  inode?: bigint | null;
+  hash?: Buffer | null;
+}
+
+export interface FindingRow {
+  id: number;
+  rootId: number;
+  path: string;
+  status: FindingStatus;
+  detail: string | null;
+  size: bigint | null;
+  mtimeNs: bigint | null;
+  inode: bigint | null;
+  hash: Buffer | null;
+}
+
+const fromRow = (r: any): FindingRow => ({
+  id: Number(r.id),
+  rootId: r.root_id,
+  path: r.path,
+  status: r.status,
+  detail: r.detail ?? null,
+  size: r.size === null ? null : bigOr0(r.size),
+  mtimeNs: r.mtime_ns === null ? null : bigOr0(r.mtime_ns),
+  inode: r.inode === null ? null : bigOr0(r.inode),
+  hash: r.hash ?? null,
+});
+
+export class FindingRepository {
+  constructor(private readonly db: Knex) {}
+
+  private select(q: Knex) {
+    return q('scan_findings').select('id', 'root_id', 'path', 'status', 'detail', 'hash', ...asText(q, 'size', 'mtime_ns', 'inode'));
+  }
+
+  async insert(trx: Knex, rows: readonly FindingWrite[]): Promise<void> {
+    for (const part of chunks(rows)) {
+      await trx('scan_findings').insert(
+        part.map((f) => ({
+          scan_id: f.scanId,
+          root_id: f.rootId,
+          path: f.path,
+          status: f.status,
+          detail: f.detail,
+          size: bind(f.size),
+          mtime_ns: bind(f.mtimeNs),
+          inode: bind(f.inode),
+          hash: f.hash ?? null,
+        })),
+      );
+    }
+  }
+
+  /** `new` findings of a scan that could be the other end of a move. */
+  async newByInodeOrHash(scanId: number, inodes: readonly bigint[], hashes: readonly Buffer[]): Promise<FindingRow[]> {
+    const out: FindingRow[] = [];
+    for (const part of chunks(inodes.map((i) => i.toString()))) {
+      out.push(...(await this.select(this.db).where({ scan_id: scanId, status: 'new' }).whereIn('inode', part)).map(fromRow));
+    }
+    for (const part of chunks(hashes)) {
+      out.push(...(await this.select(this.db).where({ scan_id: scanId, status: 'new' }).whereIn('hash', part)).map(fromRow));
+    }
+    return out;
+  }
+
+  async setStatus(trx: Knex, id: number, status: FindingStatus, detail: string | null): Promise<void> {
+    await trx('scan_findings').where({ id }).update({ status, detail });
+  }
+
+  /** Keyset page in path order, optionally one status. */
+  async page(scanId: number, opts: { status?: FindingStatus; after?: { path: string; id: number } | null; limit: number }): Promise<FindingRow[]> {
+    const q = this.select(this.db).where({ scan_id: scanId });
+    if (opts.status) q.andWhere({ status: opts.status });
+    if (opts.after) {
+      const a = opts.after;
+      q.andWhere((w) => w.where('path', '>', a.path).orWhere((x) => x.where('path', a.path).andWhere('id', '>', a.id)));
+    }
+    return (await q.orderBy([{ column: 'path' }, { column: 'id' }]).limit(opts.limit)).map(fromRow);
+  }
+
+  async offsetPage(scanId: number, status: FindingStatus | undefined, offset: number, limit: number): Promise<FindingRow[]> {
+    const q = this.select(this.db).where({ scan_id: scanId });
+    if (status) q.andWhere({ status });
+    return (await q.orderBy([{ column: 'path' }, { column: 'id' }]).offset(offset).limit(limit)).map(fromRow);
+  }
+
+  async count(scanId: number, status?: FindingStatus): Promise<number> {
+    const q = this.db('scan_findings').where({ scan_id: scanId });
+    if (status) q.andWhere({ status });
+    const r = await q.count({ n: '*' }).first();
+    return Number(r?.n ?? 0);
+  }
+}

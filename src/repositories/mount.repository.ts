@@ -1,0 +1,63 @@
+/** Which device and filesystem a scan root lives on: mountinfo for the mount, blkid for the UUID. */
+import { execFile } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { mountFor, parseMountinfo } from '../domain/mountinfo.js';
+
+const run = promisify(execFile);
+
+export interface RootDevice {
+  dev: bigint;
+  mountPoint: string | null;
+  /** Mount type from mountinfo (`fuseblk` for ntfs-3g and exfat-fuse). */
+  mountType: string | null;
+  /** Content type from blkid when it could be read (ntfs, exfat, vfat), else the mount type. */
+  fsType: string | null;
+  source: string | null;
+  uuid: string | null;
+  label: string | null;
+  /** What could not be learned, and why. */
+  note: string | null;
+}
+
+export async function readMountTable() {
+  return parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8'));
+}
+
+export async function describeRoot(path: string): Promise<RootDevice> {
+  const st = await stat(path, { bigint: true });
+  const mount = mountFor(await readMountTable(), path, st.dev);
+  const out: RootDevice = {
+    dev: st.dev,
+    mountPoint: mount?.mountPoint ?? null,
+    mountType: mount?.fsType ?? null,
+    fsType: mount?.fsType ?? null,
+    source: mount?.source ?? null,
+    uuid: null,
+    label: null,
+    note: mount ? null : 'no mount found for this path in /proc/self/mountinfo',
+  };
+  if (mount?.source.startsWith('/dev/')) {
+    try {
+      const { stdout } = await run('blkid', ['-p', '-o', 'export', mount.source], { timeout: 10_000 });
+      const kv = Object.fromEntries(
+        stdout
+          .split('\n')
+          .filter((l) => l.includes('='))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
+      out.uuid = kv.UUID ?? null;
+      out.label = kv.LABEL ?? null;
+      if (kv.TYPE) out.fsType = kv.TYPE;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { stderr?: string };
+      out.note =
+        e.code === 'ENOENT'
+          ? 'blkid is not installed: filesystem UUID unknown'
+          : `blkid could not read ${mount.source} (${(e.stderr || e.message).trim() || 'exit ' + e.code}); reading the device needs root or the disk group`;
+    }
+  } else if (mount) {
+    out.note = `not a block device (${mount.fsType} from ${mount.source}): no filesystem UUID`;
+  }
+  return out;
+}

@@ -1,0 +1,177 @@
+/** Scans and their roots. */
+import type { Knex } from 'knex';
+import type { HostIdentity } from './host.repository.js';
+import type { RootDevice } from './mount.repository.js';
+import { asText, big, bind, bigOr0, nowNs } from './sql.js';
+
+export type ScanStatus = 'running' | 'completed' | 'interrupted' | 'aborted';
+
+export interface ScanRootRow {
+  id: number;
+  scanId: number;
+  path: string;
+  device: RootDevice;
+}
+
+export interface ScanRow {
+  id: number;
+  hostId: string;
+  hostname: string;
+  hostAddress: string | null;
+  pid: number | null;
+  algorithm: string;
+  status: ScanStatus;
+  statusReason: string | null;
+  options: { excludes: string[]; threads: number; maxRate?: number };
+  startedAtNs: bigint;
+  endedAtNs: bigint | null;
+  heartbeatNs: bigint | null;
+  counts: Record<string, number>;
+  filesDone: number;
+  bytesDone: bigint;
+}
+
+const fromRow = (r: any): ScanRow => ({
+  id: r.id,
+  hostId: r.host_id,
+  hostname: r.hostname,
+  hostAddress: r.host_address ?? null,
+  pid: r.pid ?? null,
+  algorithm: r.algorithm,
+  status: r.status,
+  statusReason: r.status_reason ?? null,
+  options: JSON.parse(r.options),
+  startedAtNs: bigOr0(r.started_at_ns),
+  endedAtNs: big(r.ended_at_ns),
+  heartbeatNs: big(r.heartbeat_ns),
+  counts: JSON.parse(r.counts),
+  filesDone: Number(r.files_done),
+  bytesDone: bigOr0(r.bytes_done),
+});
+
+const rootFromRow = (r: any): ScanRootRow => ({
+  id: r.id,
+  scanId: r.scan_id,
+  path: r.path,
+  device: {
+    dev: bigOr0(r.dev),
+    mountPoint: r.mount_point,
+    mountType: r.mount_type,
+    fsType: r.fs_type,
+    source: r.source,
+    uuid: r.fs_uuid,
+    label: r.fs_label,
+    note: r.device_note,
+  },
+});
+
+/** A scan whose heartbeat is older than this while `running` is dead (killed, crashed, power cut). */
+const STALE_AFTER_NS = 60n * 1_000_000_000n;
+
+export class ScanRepository {
+  constructor(private readonly db: Knex) {}
+
+  private select(q: Knex) {
+    return q('scans').select(
+      'id', 'host_id', 'hostname', 'host_address', 'pid', 'algorithm', 'status', 'status_reason', 'options', 'counts',
+      ...asText(q, 'started_at_ns', 'ended_at_ns', 'heartbeat_ns', 'files_done', 'bytes_done'),
+    );
+  }
+
+  async create(host: HostIdentity, algorithm: string, options: ScanRow['options'], roots: Array<{ path: string; device: RootDevice }>): Promise<number> {
+    return this.db.transaction(async (trx) => {
+      const now = nowNs();
+      const [row] = await trx('scans')
+        .insert({
+          host_id: host.id,
+          hostname: host.hostname,
+          host_address: host.address,
+          pid: process.pid,
+          algorithm,
+          status: 'running',
+          options: JSON.stringify(options),
+          started_at_ns: bind(now),
+          heartbeat_ns: bind(now),
+          counts: '{}',
+        })
+        .returning('id');
+      const id = typeof row === 'object' ? row.id : row;
+      await trx('scan_roots').insert(
+        roots.map((r) => ({
+          scan_id: id,
+          path: r.path,
+          dev: bind(r.device.dev),
+          mount_point: r.device.mountPoint,
+          mount_type: r.device.mountType,
+          fs_type: r.device.fsType,
+          source: r.device.source,
+          fs_uuid: r.device.uuid,
+          fs_label: r.device.label,
+          device_note: r.device.note,
+        })),
+      );
+      return id;
+    });
+  }
+
+  async get(id: number): Promise<ScanRow | null> {
+    const r = await this.select(this.db).where({ id }).first();
+    return r ? fromRow(r) : null;
+  }
+
+  async roots(scanId: number): Promise<ScanRootRow[]> {
+    const rows = await this.db('scan_roots').select('id', 'scan_id', 'path', 'mount_point', 'mount_type', 'fs_type', 'source', 'fs_uuid', 'fs_label', 'device_note', ...asText(this.db, 'dev')).where({ scan_id: scanId }).orderBy('id');
+    return rows.map(rootFromRow);
+  }
+
+  async list(opts: { before?: number; limit: number }): Promise<ScanRow[]> {
+    const q = this.select(this.db).orderBy('id', 'desc').limit(opts.limit);
+    if (opts.before) q.where('id', '<', opts.before);
+    return (await q).map(fromRow);
+  }
+
+  /** The newest unfinished scan of this host over exactly these roots, to continue with --resume. */
+  async findResumable(hostId: string, roots: readonly string[]): Promise<ScanRow | null> {
+    const want = [...roots].sort().join('\0');
+    const candidates = await this.select(this.db).where({ host_id: hostId }).whereIn('status', ['interrupted', 'aborted']).orderBy('id', 'desc').limit(20);
+    for (const c of candidates) {
+      const paths = (await this.db('scan_roots').where({ scan_id: c.id }).pluck('path')).sort().join('\0');
+      if (paths === want) return fromRow(c);
+    }
+    return null;
+  }
+
+  /** Scans of this host left `running` by a process that is gone become `aborted`. */
+  async abortStale(hostId: string, isAlive: (pid: number) => boolean): Promise<number> {
+    const running = await this.select(this.db).where({ host_id: hostId, status: 'running' });
+    const now = nowNs();
+    let n = 0;
+    for (const r of running.map(fromRow)) {
+      const quiet = r.heartbeatNs === null || now - r.heartbeatNs > STALE_AFTER_NS;
+      if ((r.pid !== null && !isAlive(r.pid)) || quiet) {
+        await this.db('scans').where({ id: r.id, status: 'running' }).update({
+          status: 'aborted',
+          status_reason: 'the scanning process ended without finishing (killed or crashed); run with --resume to continue',
+        });
+        n++;
+      }
+    }
+    return n;
+  }
+
+  async reopen(id: number): Promise<void> {
+    await this.db('scans').where({ id }).update({ status: 'running', status_reason: null, pid: process.pid, heartbeat_ns: bind(nowNs()), ended_at_ns: null });
+  }
+
+  async saveProgress(trx: Knex, id: number, p: { counts: Record<string, number>; filesDone: number; bytesDone: bigint }): Promise<void> {
+    await trx('scans').where({ id }).update({ counts: JSON.stringify(p.counts), files_done: p.filesDone, bytes_done: bind(p.bytesDone), heartbeat_ns: bind(nowNs()) });
+  }
+
+  async heartbeat(id: number): Promise<void> {
+    await this.db('scans').where({ id }).update({ heartbeat_ns: bind(nowNs()) });
+  }
+
+  async finish(id: number, status: Exclude<ScanStatus, 'running'>, reason: string | null): Promise<void> {
+    await this.db('scans').where({ id }).update({ status, status_reason: reason, ended_at_ns: bind(nowNs()) });
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Walks a scan root depth-first with opendir and dirent types. Symlinks are reported, never
+ * followed; sockets, FIFOs and devices are reported as special; other filesystems mounted below
+ * the root are not entered (each device is scanned as its own root). Only one directory's
+ * entries and the stack of directories still to visit are in memory.
+ */
+import { lstat, opendir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Exclusions, IGNORE_FILE } from '../domain/exclusions.js';
+
+export type WalkEntry =
+  | { kind: 'file' | 'symlink'; path: string; rel: string }
+  | { kind: 'special'; path: string; rel: string; what: string }
+  /** Not walked (excluded, another filesystem, unreadable): its baselines must not turn missing. */
+  | { kind: 'unwalked-dir'; path: string; rel: string; reason: 'excluded' | 'other-filesystem' | 'error'; code?: string; message?: string };
+
+interface PendingDir {
+  path: string;
+  rel: string;
+  exclusions: Exclusions;
+}
+
+export async function* walk(root: string, rootDev: bigint, exclusions: Exclusions): AsyncGenerator<WalkEntry> {
+  const stack: PendingDir[] = [{ path: root, rel: '', exclusions }];
+  while (stack.length) {
+    const dir = stack.pop()!;
+    let names: Array<{ name: string; type: 'file' | 'dir' | 'symlink' | string }>;
+    try {
+      names = await readDir(dir.path);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      yield { kind: 'unwalked-dir', path: dir.path, rel: dir.rel, reason: 'error', code: e.code, message: e.message };
+      continue;
+    }
+    let rules = dir.exclusions;
+    if (names.some((n) => n.name === IGNORE_FILE && n.type === 'file')) {
+      try {
+        rules = rules.withIgnoreFile(dir.rel, await readFile(join(dir.path, IGNORE_FILE), 'utf8'));
+      } catch {
+        // An unreadable ignore file excludes nothing; the file itself is still verified below.
+      }
+    }
+    const subdirs: PendingDir[] = [];
+    for (const { name, type } of names) {
+      const path = join(dir.path, name);
+      const rel = dir.rel ? `${dir.rel}/${name}` : name;
+      const isDir = type === 'dir';
+      if (rules.excludes(rel, isDir)) {
+        yield { kind: 'unwalked-dir', path, rel, reason: 'excluded' };
+        continue;
+      }
+      if (isDir) {
+        const st = await lstat(path, { bigint: true }).catch((e: NodeJS.ErrnoException) => e);
+        if (st instanceof Error) {
+          yield { kind: 'unwalked-dir', path, rel, reason: 'error', code: st.code, message: st.message };
+        } else if (st.dev !== rootDev) {
+          yield { kind: 'unwalked-dir', path, rel, reason: 'other-filesystem' };
+        } else {
+          subdirs.push({ path, rel, exclusions: rules });
+        }
+      } else if (type === 'file' || type === 'symlink') {
+        yield { kind: type, path, rel };
+      } else {
+        yield { kind: 'special', path, rel, what: type };
+      }
+    }
+    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]);
+  }
+}
+
+async function readDir(path: string) {
+  const out: Array<{ name: string; type: string }> = [];
+  const dir = await opendir(path, { bufferSize: 256 });
+  for await (const d of dir) {
+    const type = d.isFile()
+      ? 'file'
+      : d.isDirectory()
+        ? 'dir'
+        : d.isSymbolicLink()
+          ? 'symlink'
+          : d.isFIFO()
+            ? 'fifo'
+            : d.isSocket()
+              ? 'socket'
+              : 'device';
+    out.push({ name: d.name, type });
+  }
+  // Byte order, so runs are repeatable and progress reads like a listing.
+  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out;
+}

@@ -1,0 +1,83 @@
+/** Reading scans, findings and baselines back: `history`, `show`, `files`, and the scan's JSON. */
+import type { Knex } from 'knex';
+import { notFoundError } from '../domain/errors.js';
+import { FINDING_STATUSES, type FindingStatus } from '../domain/findings.js';
+import { BaselineRepository, type BaselineRow } from '../repositories/baseline.repository.js';
+import { FindingRepository, type FindingRow } from '../repositories/finding.repository.js';
+import { ScanRepository, type ScanRootRow, type ScanRow } from '../repositories/scan.repository.js';
+import { relativeTo } from './scan-run.js';
+
+export interface ScanSummary {
+  scan: ScanRow;
+  roots: ScanRootRow[];
+  counts: Record<FindingStatus, number>;
+}
+
+export interface FindingView {
+  path: string;
+  root: string;
+  status: FindingStatus;
+  detail: string | null;
+}
+
+export const fullCounts = (c: Record<string, number>) =>
+  Object.fromEntries(FINDING_STATUSES.map((s) => [s, c[s] ?? 0])) as Record<FindingStatus, number>;
+
+export class ScanQueryService {
+  private readonly scans: ScanRepository;
+  private readonly findings: FindingRepository;
+  private readonly baselines: BaselineRepository;
+
+  constructor(db: Knex) {
+    this.scans = new ScanRepository(db);
+    this.findings = new FindingRepository(db);
+    this.baselines = new BaselineRepository(db);
+  }
+
+  async history(opts: { limit: number; before?: number }): Promise<ScanSummary[]> {
+    const rows = await this.scans.list(opts);
+    return Promise.all(rows.map(async (scan) => ({ scan, roots: await this.scans.roots(scan.id), counts: fullCounts(scan.counts) })));
+  }
+
+  async summary(id: number): Promise<ScanSummary> {
+    const scan = await this.scans.get(id);
+    if (!scan) throw notFoundError(`no scan ${id}`);
+    return { scan, roots: await this.scans.roots(id), counts: fullCounts(scan.counts) };
+  }
+
+  async findingsPage(id: number, status: FindingStatus | undefined, page: number, perPage: number): Promise<{ total: number; items: FindingView[] }> {
+    const { roots } = await this.summary(id);
+    const rows = await this.findings.offsetPage(id, status, (page - 1) * perPage, perPage);
+    return { total: await this.findings.count(id, status), items: rows.map((r) => view(r, roots)) };
+  }
+
+  /** Every recorded finding of a scan, in path order, a page at a time (never all in memory). */
+  async *allFindings(id: number): AsyncGenerator<FindingView> {
+    const { roots } = await this.summary(id);
+    let after: { path: string; id: number } | null = null;
+    for (;;) {
+      const rows: FindingRow[] = await this.findings.page(id, { after, limit: 1000 });
+      if (!rows.length) return;
+      for (const r of rows) yield view(r, roots);
+      const last = rows[rows.length - 1];
+      after = { path: last.path, id: last.id };
+    }
+  }
+
+  async files(path: string, page: number, perPage: number): Promise<BaselineRow[]> {
+    // Keyset pages: walk to the requested one (pages are cheap index range reads).
+    let after: string | null = null;
+    let rows: BaselineRow[] = [];
+    for (let i = 0; i < page; i++) {
+      rows = await this.baselines.listAt(path, after, perPage);
+      if (!rows.length) return [];
+      after = rows[rows.length - 1].path;
+    }
+    return rows;
+  }
+}
+
+function view(r: FindingRow, roots: ScanRootRow[]): FindingView {
+  const root = roots.find((x) => x.id === r.rootId)?.path ?? '/';
+  return { path: relativeTo(root, r.path), root, status: r.status, detail: r.detail };
+}

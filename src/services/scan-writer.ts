@@ -1,0 +1,100 @@
+/**
+ * Collects what a scan learns and writes it in batched transactions. Progress (counts, files,
+ * bytes) is saved in the same transaction as the rows it counts, so a scan killed at any moment
+ * leaves counts and baselines that agree, and --resume continues from exactly there.
+ */
+import type { Knex } from 'knex';
+import type { FindingStatus } from '../domain/findings.js';
+import type { BaselineRepository, BaselineWrite } from '../repositories/baseline.repository.js';
+import type { FindingRepository, FindingWrite } from '../repositories/finding.repository.js';
+import type { ScanRepository } from '../repositories/scan.repository.js';
+
+const FLUSH_ROWS = 2000;
+const FLUSH_MS = 1000;
+
+export class ScanWriter {
+  private baselines: BaselineWrite[] = [];
+  private seen: string[] = [];
+  private subtrees: string[] = [];
+  private findings: FindingWrite[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private lastFlush = Date.now();
+  private failure: unknown = null;
+  readonly counts: Record<string, number>;
+  filesDone: number;
+  bytesDone: bigint;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly scanId: number,
+    private readonly repos: { baselines: BaselineRepository; findings: FindingRepository; scans: ScanRepository },
+    start: { counts: Record<string, number>; filesDone: number; bytesDone: bigint },
+  ) {
+    this.counts = { ...start.counts };
+    this.filesDone = start.filesDone;
+    this.bytesDone = start.bytesDone;
+  }
+
+  count(status: FindingStatus, delta = 1) {
+    this.counts[status] = (this.counts[status] ?? 0) + delta;
+  }
+
+  /** One file is done: its finding counted, its bytes added. */
+  fileDone(status: FindingStatus, bytes: bigint) {
+    this.count(status);
+    this.filesDone++;
+    this.bytesDone += bytes;
+  }
+
+  baseline(b: BaselineWrite) {
+    this.baselines.push(b);
+  }
+
+  markSeen(path: string) {
+    this.seen.push(path);
+  }
+
+  keepSubtree(dir: string) {
+    this.subtrees.push(dir);
+  }
+
+  finding(f: FindingWrite) {
+    this.findings.push(f);
+  }
+
+  get pendingRows() {
+    return this.baselines.length + this.seen.length + this.findings.length + this.subtrees.length;
+  }
+
+  /** Flushes when enough has piled up or enough time has passed; never more than one at a time. */
+  maybeFlush(): Promise<void> {
+    if (this.pendingRows >= FLUSH_ROWS || Date.now() - this.lastFlush >= FLUSH_MS) return this.flush();
+    return this.chain;
+  }
+
+  flush(): Promise<void> {
+    const batch = { baselines: this.baselines, seen: this.seen, subtrees: this.subtrees, findings: this.findings };
+    const progress = { counts: { ...this.counts }, filesDone: this.filesDone, bytesDone: this.bytesDone };
+    this.baselines = [];
+    this.seen = [];
+    this.subtrees = [];
+    this.findings = [];
+    this.lastFlush = Date.now();
+    this.chain = this.chain.then(() =>
+      this.db.transaction(async (trx) => {
+        await this.repos.baselines.upsert(trx, batch.baselines);
+        await this.repos.baselines.markSeen(trx, batch.seen, this.scanId);
+        for (const dir of batch.subtrees) await this.repos.baselines.markSubtreeSeen(trx, dir, this.scanId);
+        await this.repos.findings.insert(trx, batch.findings);
+        await this.repos.scans.saveProgress(trx, this.scanId, progress);
+      }),
+    );
+    // Keep the chain usable for later flushes, but remember the failure for whoever awaits.
+    this.chain = this.chain.catch((err) => {
+      this.failure ??= err;
+    });
+    return this.chain.then(() => {
+      if (this.failure) throw this.failure;
+    });
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * A scan: walk the roots, hash in worker threads, apply the findings rule, write in batches, and
+ * after a complete walk mark what was not seen. The main thread walks and owns the database; the
+ * workers only read and hash.
+ */
+import { realpath, stat } from 'node:fs/promises';
+import type { Knex } from 'knex';
+import type { Algorithm } from '../domain/algorithms.js';
+import { environmentError, usageError } from '../domain/errors.js';
+import { Exclusions } from '../domain/exclusions.js';
+import { BaselineRepository } from '../repositories/baseline.repository.js';
+import { FindingRepository } from '../repositories/finding.repository.js';
+import type { HostIdentity } from '../repositories/host.repository.js';
+import { describeRoot, type RootDevice } from '../repositories/mount.repository.js';
+import { ScanRepository, type ScanRow, type ScanStatus } from '../repositories/scan.repository.js';
+import { ScanRun } from './scan-run.js';
+
+export interface ScanRequest {
+  roots: string[];
+  algorithm: Algorithm;
+  excludes: string[];
+  threads: number;
+  resume: boolean;
+  /** Bytes per second; 0 is unlimited. */
+  maxRate: number;
+}
+
+export interface ScanProgress {
+  scanId: number;
+  phase: 'walking' | 'retrying' | 'missing' | 'done';
+  filesDone: number;
+  bytesDone: number;
+  currentPath: string | null;
+  startedAtMs: number;
+  /** Totals of the previous completed scan of these roots, for an ETA; null on a first scan. */
+  expected: { files: number; bytes: number } | null;
+}
+
+export interface ScanOutcome {
+  scan: ScanRow;
+  roots: Array<{ id: number; path: string; device: RootDevice }>;
+  status: Exclude<ScanStatus, 'running'>;
+  reason: string | null;
+}
+
+export interface ScanHandle {
+  readonly scanId: number;
+  progress(): ScanProgress;
+  /** Stop cleanly: finish what is in flight, save, leave the scan resumable. */
+  stop(reason: string): void;
+  done: Promise<ScanOutcome>;
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+export class ScanService {
+  private readonly scans: ScanRepository;
+  private readonly baselines: BaselineRepository;
+  private readonly findings: FindingRepository;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly host: HostIdentity,
+  ) {
+    this.scans = new ScanRepository(db);
+    this.baselines = new BaselineRepository(db);
+    this.findings = new FindingRepository(db);
+  }
+
+  async start(req: ScanRequest): Promise<ScanHandle> {
+    if (!req.roots.length) throw usageError('name at least one path to scan');
+    if (!Number.isInteger(req.threads) || req.threads < 1 || req.threads > 64) throw usageError('--threads must be a whole number from 1 to 64');
+    const roots = await resolveRoots(req.roots);
+    const exclusions = Exclusions.fromGlobs(req.excludes);
+    await this.scans.abortStale(this.host.id, isAlive);
+
+    let scan: ScanRow | null = null;
+    if (req.resume) {
+      scan = await this.scans.findResumable(this.host.id, roots);
+      if (!scan) throw usageError(`nothing to resume: no interrupted scan of ${roots.join(', ')} on this host`);
+      if (scan.algorithm !== req.algorithm) req = { ...req, algorithm: scan.algorithm as Algorithm };
+      await this.scans.reopen(scan.id);
+    }
+    const devices = await Promise.all(roots.map(async (path) => ({ path, device: await describeRoot(path) })));
+    const scanId = scan?.id ?? (await this.scans.create(this.host, req.algorithm, { excludes: req.excludes, threads: req.threads, maxRate: req.maxRate }, devices));
+    const fresh = (await this.scans.get(scanId))!;
+    const rootRows = await this.scans.roots(scanId);
+    const expected = await this.expectedTotals(roots, scanId);
+    const run = new ScanRun(this.db, { scans: this.scans, baselines: this.baselines, findings: this.findings }, fresh, rootRows, {
+      algorithm: req.algorithm,
+      threads: req.threads,
+      exclusions,
+      resuming: req.resume,
+      maxRate: req.maxRate,
+      expected,
+    });
+    return { scanId, progress: () => run.progress(), stop: (r) => run.stop(r), done: run.execute() };
+  }
+
+  private async expectedTotals(roots: string[], exclude: number) {
+    const want = [...roots].sort().join('\0');
+    for (const s of await this.scans.list({ limit: 50 })) {
+      if (s.id === exclude || s.status !== 'completed') continue;
+      const paths = (await this.scans.roots(s.id)).map((r) => r.path).sort().join('\0');
+      if (paths === want) return { files: s.filesDone, bytes: Number(s.bytesDone) };
+    }
+    return null;
+  }
+}
+
+async function resolveRoots(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    let real: string;
+    try {
+      real = await realpath(p);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw usageError(`no such path: ${p}`);
+      throw environmentError(`cannot open ${p}: ${(err as Error).message}`, err);
+    }
+    const st = await stat(real);
+    if (!st.isDirectory()) throw usageError(`not a directory: ${p} (scan the folder that holds it)`);
+    out.push(real);
+  }
+  for (const a of out) {
+    for (const b of out) {
+      if (a !== b && (b.startsWith(a.endsWith('/') ? a : a + '/'))) throw usageError(`${b} is inside ${a}: name each tree once`);
+    }
+  }
+  if (new Set(out).size !== out.length) throw usageError('the same path is named twice');
+  return out;
+}
