@@ -1,0 +1,146 @@
+/**
+ * The findings rule end to end through `bitarr scan --json`, on an ordinary directory: the
+ * legitimate changes a user makes must each get their own finding, and never an alarm.
+ * Real corruption under files is in filesystems.test.ts (it needs loop devices).
+ */
+import test from 'ava';
+import { mkdir, rename, rm, stat, symlink, unlink, utimes, writeFile, appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { alarms, byPath, scan, tempDir } from './helpers/bitarr.js';
+
+async function tree(root: string) {
+  await mkdir(join(root, 'photos/2020'), { recursive: true });
+  await mkdir(join(root, 'docs'), { recursive: true });
+  const files: Record<string, number> = {
+    'photos/2020/a.jpg': 300_000,
+    'photos/2020/b.jpg': 5_000,
+    'photos/c.png': 70_000,
+    'docs/letter.txt': 1_200,
+    'docs/notes.txt': 800,
+    'docs/old.txt': 100,
+    'docs/tax.pdf': 2_000_000,
+    'empty.bin': 0,
+  };
+  for (const [rel, size] of Object.entries(files)) await writeFile(join(root, rel), randomBytes(size));
+  await symlink('docs/letter.txt', join(root, 'latest'));
+  // Baselines read within the timestamp granularity of the write prove nothing; age the files.
+  const past = new Date(Date.now() - 3600_000);
+  for (const rel of Object.keys(files)) await utimes(join(root, rel), past, past);
+  return Object.keys(files);
+}
+
+test('first scan: everything is new, exit 0, one JSON object with the promised shape', async (t) => {
+  const dir = await tempDir(t);
+  const root = join(dir, 'data');
+  const files = await tree(root);
+  const r = await scan(root, join(dir, 'cfg'));
+  t.is(r.code, 0, r.stderr);
+  const j = r.json;
+  t.is(j.status, 'completed');
+  t.is(j.algorithm, 'xxh3-128');
+  t.true(Number.isInteger(j.scanId));
+  t.is(j.roots[0].path, root);
+  t.truthy(j.roots[0].device.fsType);
+  t.true(Date.parse(j.endedAt) >= Date.parse(j.startedAt));
+  t.is(j.counts.new, files.length + 1, 'files and the symlink');
+  t.is(j.files, files.length + 1);
+  t.is(j.findings.length, files.length + 1);
+  t.deepEqual(Object.keys(j.findings[0]).sort(), ['detail', 'path', 'root', 'status']);
+  t.true(j.findings.every((f) => !f.path.startsWith('/')), 'paths are relative to the root');
+});
+
+test('legitimate changes are each classified right, with no false alarm', async (t) => {
+  const dir = await tempDir(t);
+  const root = join(dir, 'data');
+  await tree(root);
+  const cfg = join(dir, 'cfg');
+  t.is((await scan(root, cfg)).code, 0);
+
+  const p = (rel: string) => join(root, rel);
+  await appendFile(p('docs/letter.txt'), 'PS: edited'); // edit
+  const old = await stat(p('docs/notes.txt'));
+  await writeFile(p('docs/notes.txt'), randomBytes(800)); // same size, mtime put back by a "sync tool"
+  await utimes(p('docs/notes.txt'), old.atime, old.mtime);
+  const now = new Date();
+  await utimes(p('photos/c.png'), now, now); // touch
+  await unlink(p('docs/old.txt')); // delete
+  await rename(p('photos/2020/b.jpg'), p('photos/b-renamed.jpg')); // rename
+  await writeFile(p('photos/2020/new.jpg'), randomBytes(4096)); // add
+  await rm(p('latest'));
+  await symlink('docs/tax.pdf', p('latest')); // symlink now points elsewhere
+
+  const r = await scan(root, cfg);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(byPath(r.json), {
+    'docs/letter.txt': 'modified',
+    'docs/notes.txt': 'modified_mtime_preserved',
+    'photos/c.png': 'touched',
+    'docs/old.txt': 'missing',
+    'photos/b-renamed.jpg': 'moved',
+    'photos/2020/new.jpg': 'new',
+    latest: 'modified',
+  });
+  t.is(r.json.findings.find((f) => f.path === 'photos/b-renamed.jpg')?.detail, 'moved from photos/2020/b.jpg');
+  t.is(r.json.counts.ok, 3, 'a.jpg, tax.pdf, empty.bin');
+  t.deepEqual(alarms(r.json), []);
+
+  const again = await scan(root, cfg);
+  t.deepEqual(byPath(again.json), {}, 'a third scan finds everything ok, and the missing file is not reported twice');
+  t.is(again.json.counts.ok, 9);
+});
+
+test('another algorithm re-baselines instead of comparing', async (t) => {
+  const dir = await tempDir(t);
+  const root = join(dir, 'data');
+  await tree(root);
+  const cfg = join(dir, 'cfg');
+  await scan(root, cfg);
+  const r = await scan(root, cfg, ['--algorithm', 'sha256']);
+  t.is(r.code, 0);
+  t.is(r.json.algorithm, 'sha256');
+  t.is(r.json.counts.rehashed, 9);
+  const back = await scan(root, cfg, ['--algorithm', 'sha256']);
+  t.is(back.json.counts.ok, 9);
+});
+
+test('every algorithm hashes and verifies', async (t) => {
+  const dir = await tempDir(t);
+  const root = join(dir, 'data');
+  await tree(root);
+  for (const algorithm of ['xxh3-128', 'blake3', 'sha256', 'sha512', 'sha1', 'md5', 'blake2b', 'xxh64']) {
+    const cfg = join(dir, `cfg-${algorithm}`);
+    t.is((await scan(root, cfg, ['--algorithm', algorithm])).json.counts.new, 9, algorithm);
+    const again = await scan(root, cfg, ['--algorithm', algorithm]);
+    t.is(again.json.counts.ok, 9, algorithm);
+  }
+});
+
+test('exclusions by glob and .bitarrignore; excluded files keep their baselines', async (t) => {
+  const dir = await tempDir(t);
+  const root = join(dir, 'data');
+  await tree(root);
+  const cfg = join(dir, 'cfg');
+  await writeFile(join(root, 'photos/.bitarrignore'), '*.png\n2020/\n');
+  const first = await scan(root, cfg, ['--exclude', '*.pdf']);
+  const seen = Object.keys(byPath(first.json)).sort();
+  t.deepEqual(seen, ['docs/letter.txt', 'docs/notes.txt', 'docs/old.txt', 'empty.bin', 'latest', 'photos/.bitarrignore']);
+
+  // Baseline everything, then exclude a folder: its files must not turn missing.
+  await rm(join(root, 'photos/.bitarrignore'));
+  await scan(root, cfg);
+  const r = await scan(root, cfg, ['--exclude', 'photos']);
+  t.deepEqual(byPath(r.json), {});
+  t.is(r.json.counts.missing, 0);
+});
+
+test('special files are skipped, not read', async (t) => {
+  const dir = await tempDir(t);
+  const root = join(dir, 'data');
+  await tree(root);
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('mkfifo', [join(root, 'pipe')]);
+  const r = await scan(root, join(dir, 'cfg'));
+  t.is(r.code, 0);
+  t.is(byPath(r.json).pipe, 'skipped');
+});
