@@ -94,6 +94,7 @@ async function printJson(o: ScanOutcome, query: ScanQueryService, host: { id: st
     files: s.filesDone,
     bytes: Number(s.bytesDone),
     counts: fullCounts(s.counts),
+    timing: o.timing,
   };
   await writeJsonStream(process.stdout, head, 'findings', query.allFindings(s.id));
 }

@@ -28,12 +28,12 @@ const pace = (() => {
   const rate = config.maxBytesPerSecond;
   if (!rate) return (_bytes: number) => {};
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  const started = Date.now();
-  let total = 0;
+  // The moment by which the bytes read so far are allowed; idle time earns at most 100 ms of burst.
+  let allowedAt = Date.now();
   return (bytes: number) => {
-    total += Math.max(bytes, 4096);
-    const ahead = (total / rate) * 1000 - (Date.now() - started);
-    if (ahead > 1) Atomics.wait(sleeper, 0, 0, ahead);
+    const now = Date.now();
+    allowedAt = Math.max(allowedAt, now - 100) + (Math.max(bytes, 4096) / rate) * 1000;
+    if (allowedAt - now > 1) Atomics.wait(sleeper, 0, 0, allowedAt - now);
   };
 })();
 const post = (m: FromWorker) => parentPort!.postMessage(m);

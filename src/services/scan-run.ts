@@ -127,9 +127,11 @@ export class ScanRun {
       }
       if (!this.halted) {
         this.phase = 'missing';
+        const t0 = performance.now();
         for (const ctx of ctxs) {
           await markMissingAndMoved(this.db, this.repos, this.writer, this.scan.id, ctx.row, (p) => relativeTo(ctx.row.path, p));
         }
+        this.writer.databaseMs += performance.now() - t0;
       }
       await this.writer.flush();
       if (this.stopReason || this.interruption) {
@@ -147,7 +149,8 @@ export class ScanRun {
     }
     await this.repos.scans.finish(this.scan.id, status, reason);
     const scan = (await this.repos.scans.get(this.scan.id))!;
-    return { scan, roots: this.roots.map((r) => ({ id: r.id, path: r.path, device: r.device })), status, reason };
+    const timing = { wallMs: Date.now() - this.startedAtMs, databaseMs: Math.round(this.writer.databaseMs) };
+    return { scan, roots: this.roots.map((r) => ({ id: r.id, path: r.path, device: r.device })), status, reason, timing };
   }
 
   private async openRoot(row: ScanRootRow): Promise<RootCtx | null> {
@@ -204,7 +207,9 @@ export class ScanRun {
   }
 
   private async dispatch(root: RootCtx, entries: Array<{ path: string; kind: EntryKind }>) {
+    const t0 = performance.now();
     const known = await this.repos.baselines.getByPaths(entries.map((e) => e.path));
+    this.writer.databaseMs += performance.now() - t0;
     const jobs: Job[] = [];
     for (const e of entries) {
       const baseline = known.get(e.path) ?? null;

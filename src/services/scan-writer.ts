@@ -23,6 +23,8 @@ export class ScanWriter {
   readonly counts: Record<string, number>;
   filesDone: number;
   bytesDone: bigint;
+  /** Time the database was busy for this run (writes here, reads added by the run). */
+  databaseMs = 0;
 
   constructor(
     private readonly db: Knex,
@@ -80,15 +82,17 @@ export class ScanWriter {
     this.subtrees = [];
     this.findings = [];
     this.lastFlush = Date.now();
-    this.chain = this.chain.then(() =>
-      this.db.transaction(async (trx) => {
+    this.chain = this.chain.then(async () => {
+      const t0 = performance.now();
+      await this.db.transaction(async (trx) => {
         await this.repos.baselines.upsert(trx, batch.baselines);
         await this.repos.baselines.markSeen(trx, batch.seen, this.scanId);
         for (const dir of batch.subtrees) await this.repos.baselines.markSubtreeSeen(trx, dir, this.scanId);
         await this.repos.findings.insert(trx, batch.findings);
         await this.repos.scans.saveProgress(trx, this.scanId, progress);
-      }),
-    );
+      });
+      this.databaseMs += performance.now() - t0;
+    });
     // Keep the chain usable for later flushes, but remember the failure for whoever awaits.
     this.chain = this.chain.catch((err) => {
       this.failure ??= err;

@@ -41,6 +41,8 @@ export interface ScanOutcome {
   roots: Array<{ id: number; path: string; device: RootDevice }>;
   status: Exclude<ScanStatus, 'running'>;
   reason: string | null;
+  /** This run's wall time and the part of it the database was busy (the main thread's share). */
+  timing: { wallMs: number; databaseMs: number };
 }
 
 export interface ScanHandle {

@@ -3,6 +3,7 @@
  * process would. Tests assert what a user sees: exit codes, JSON, findings.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,8 +98,12 @@ export async function dump(configDir: string): Promise<string> {
 
 /** Resolves once the running scan has saved progress for at least `files` files. */
 export async function waitForProgress(configDir: string, files: number, timeoutMs = 60_000): Promise<void> {
-  const db = openDb(configDir);
   const until = Date.now() + timeoutMs;
+  while (!existsSync(join(configDir, 'bitarr.db'))) {
+    if (Date.now() > until) throw new Error(`no database appeared in ${configDir}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const db = openDb(configDir);
   try {
     for (;;) {
       const row = await db('scans').where({ status: 'running' }).max({ n: 'files_done' }).first().catch(() => undefined);
