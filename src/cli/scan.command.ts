@@ -65,7 +65,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     if ([...ALARM_STATUSES].some((s) => counts[s] > 0)) return EXIT_ALARM;
     if (outcome.status === 'completed') return EXIT_OK;
     if (outcome.status === 'interrupted' && stoppedBySignal) return EXIT_SIGINT;
-    if (!values.json) process.stderr.write(`bitarr: scan ${outcome.scan.id} ${outcome.status}: ${outcome.reason}\n`);
+    process.stderr.write(`bitarr: scan ${outcome.scan.id} ${outcome.status}: ${outcome.reason}\n`);
     return EXIT_ERROR;
   } finally {
     await ctx.db.destroy();

@@ -35,21 +35,16 @@ export function parseMountinfo(text: string): MountEntry[] {
   return out;
 }
 
-/** Linux dev_t → major/minor, as the kernel packs them (glibc's gnu_dev_major/minor). */
-export function splitDev(dev: bigint): { major: number; minor: number } {
-  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
-  const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
-  return { major, minor };
-}
-
-/** The mount that holds `path` (already resolved): same device, longest mount point prefix. */
-export function mountFor(entries: MountEntry[], path: string, dev: bigint): MountEntry | null {
-  const { major, minor } = splitDev(dev);
+/**
+ * The mount that holds `path` (already resolved): the deepest mount point above it, the last one
+ * listed when mounts are stacked. Not the device number: btrfs reports a per-subvolume device in
+ * stat() that mountinfo does not list.
+ */
+export function mountFor(entries: MountEntry[], path: string): MountEntry | null {
   const under = (mp: string) => mp === '/' || path === mp || path.startsWith(mp + '/');
   let best: MountEntry | null = null;
   for (const e of entries) {
-    if (e.major !== major || e.minor !== minor || !under(e.mountPoint)) continue;
-    if (!best || e.mountPoint.length >= best.mountPoint.length) best = e;
+    if (under(e.mountPoint) && (!best || e.mountPoint.length >= best.mountPoint.length)) best = e;
   }
   return best;
 }

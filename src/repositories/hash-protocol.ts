@@ -24,6 +24,8 @@ export interface HashSuccess {
   readStartedNs: bigint;
   /** Size, mtime or ctime moved between the stat before and the stat after the read. */
   changedWhileReading: boolean;
+  /** Bytes actually read, when the file ended before the size its unchanged stat reports. */
+  shortRead?: number;
   /** Set on bypassCache jobs: whether dropping the cached pages worked. */
   cacheBypassed?: boolean;
 }

@@ -84,6 +84,7 @@ function hashFile(job: HashJob): HashResult {
     }
     const hash = hasher.digest();
     const after = fstatSync(fd, { bigint: true });
+    const changed = moved(before, after);
     return {
       id: job.id,
       ok: true,
@@ -95,7 +96,8 @@ function hashFile(job: HashJob): HashResult {
       dev: after.dev,
       hash,
       readStartedNs,
-      changedWhileReading: moved(before, after) || done !== size,
+      changedWhileReading: changed,
+      shortRead: !changed && done < size ? done : undefined,
       cacheBypassed,
     };
   } finally {

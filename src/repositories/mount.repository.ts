@@ -26,7 +26,7 @@ export async function readMountTable() {
 
 export async function describeRoot(path: string): Promise<RootDevice> {
   const st = await stat(path, { bigint: true });
-  const mount = mountFor(await readMountTable(), path, st.dev);
+  const mount = mountFor(await readMountTable(), path);
   const out: RootDevice = {
     dev: st.dev,
     mountPoint: mount?.mountPoint ?? null,

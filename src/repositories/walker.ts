@@ -1,10 +1,11 @@
 /**
  * Walks a scan root depth-first with opendir and dirent types. Symlinks are reported, never
- * followed; sockets, FIFOs and devices are reported as special; other filesystems mounted below
- * the root are not entered (each device is scanned as its own root). Only one directory's
- * entries and the stack of directories still to visit are in memory.
+ * followed; sockets, FIFOs and devices are reported as special; mount points below the root are
+ * not entered (each device is scanned as its own root; btrfs subvolumes that are not mounted
+ * are part of their filesystem and are walked). Only one directory's entries and the stack of
+ * directories still to visit are in memory.
  */
-import { lstat, opendir, readFile } from 'node:fs/promises';
+import { opendir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Exclusions, IGNORE_FILE } from '../domain/exclusions.js';
 
@@ -20,7 +21,7 @@ interface PendingDir {
   exclusions: Exclusions;
 }
 
-export async function* walk(root: string, rootDev: bigint, exclusions: Exclusions): AsyncGenerator<WalkEntry> {
+export async function* walk(root: string, mountPoints: ReadonlySet<string>, exclusions: Exclusions): AsyncGenerator<WalkEntry> {
   const stack: PendingDir[] = [{ path: root, rel: '', exclusions }];
   while (stack.length) {
     const dir = stack.pop()!;
@@ -50,14 +51,8 @@ export async function* walk(root: string, rootDev: bigint, exclusions: Exclusion
         continue;
       }
       if (isDir) {
-        const st = await lstat(path, { bigint: true }).catch((e: NodeJS.ErrnoException) => e);
-        if (st instanceof Error) {
-          yield { kind: 'unwalked-dir', path, rel, reason: 'error', code: st.code, message: st.message };
-        } else if (st.dev !== rootDev) {
-          yield { kind: 'unwalked-dir', path, rel, reason: 'other-filesystem' };
-        } else {
-          subdirs.push({ path, rel, exclusions: rules });
-        }
+        if (mountPoints.has(path)) yield { kind: 'unwalked-dir', path, rel, reason: 'other-filesystem' };
+        else subdirs.push({ path, rel, exclusions: rules });
       } else if (type === 'file' || type === 'symlink') {
         yield { kind: type, path, rel };
       } else {

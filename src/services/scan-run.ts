@@ -8,6 +8,7 @@ import type { BaselineRepository, BaselineRow } from '../repositories/baseline.r
 import type { FindingRepository } from '../repositories/finding.repository.js';
 import { HashPool } from '../repositories/hash-pool.js';
 import type { EntryKind, HashFailure, HashResult, HashSuccess } from '../repositories/hash-protocol.js';
+import { readMountTable } from '../repositories/mount.repository.js';
 import { RootGuard } from '../repositories/root-guard.js';
 import type { ScanRepository, ScanRootRow, ScanRow } from '../repositories/scan.repository.js';
 import { chunks } from '../repositories/sql.js';
@@ -174,7 +175,8 @@ export class ScanRun {
 
   private async walkRoot(root: RootCtx) {
     let batch: Array<WalkEntry & { kind: EntryKind }> = [];
-    for await (const e of walk(root.row.path, root.guard.dev, this.opts.exclusions)) {
+    const mountPoints = new Set((await readMountTable()).map((m) => m.mountPoint).filter((p) => p !== root.row.path));
+    for await (const e of walk(root.row.path, mountPoints, this.opts.exclusions)) {
       if (this.halted) break;
       if (e.kind === 'unwalked-dir') await this.onUnwalked(root, e);
       else if (e.kind === 'special') {
@@ -275,6 +277,13 @@ export class ScanRun {
 
   private onHashed(job: Job, r: HashSuccess) {
     if (r.changedWhileReading) return this.retryOrBusy(job, 'it changed while it was read');
+    if (r.shortRead !== undefined) {
+      // Nothing changed, yet the data ends early: the file's allocation is damaged (a broken FAT
+      // chain, a lost extent). As strong a signal as EIO.
+      if (job.baseline) this.writer.markSeen(job.path);
+      const detail = `the filesystem reports ${r.size} bytes but reading ends at ${r.shortRead}: the file's allocation is damaged; check the filesystem`;
+      return this.note(job.root, job.path, 'unreadable', detail, BigInt(r.shortRead));
+    }
     const obs: Observation = { size: r.size, mtimeNs: r.mtimeNs, ctimeNs: r.ctimeNs, inode: r.inode, hash: r.hash, readStartedNs: r.readStartedNs };
     const first = job.first;
     job.first = undefined;
