@@ -6,8 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, open, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { byPath, scan, tempDir } from './helpers/bitarr.js';
 import { LAB_FILESYSTEMS, Lab, fsNeeds, labTest, type LabFs } from './lab/index.js';
+
+const REWRITER = `const fs = require('fs'), c = require('crypto'), p = process.argv[1];
+  const size = fs.statSync(p).size;
+  setInterval(() => { const fd = fs.openSync(p, 'r+'); fs.writeSync(fd, c.randomBytes(size), 0, size, 0); fs.closeSync(fd); }, 15);`;
 
 const NO_CHANGE_TIME: ReadonlySet<LabFs> = new Set(['vfat', 'exfat']);
 
@@ -35,7 +41,7 @@ for (const fs of LAB_FILESYSTEMS) {
     const single = files.find((f) => sizes.get(f)! >= 65_536)!;
     const band = (await lab.neighbours(3, files.filter((f) => f !== single))) as [string, string, string];
     const rest = files.filter((f) => f !== single && !band.includes(f) && sizes.get(f)! >= 4096);
-    const [edited, preserved, touched, deleted, renamed] = rest;
+    const [edited, preserved, touched, deleted, renamed, live] = rest;
 
     await lab.corrupt(single);
     await lab.corruptBand(band);
@@ -62,7 +68,15 @@ for (const fs of LAB_FILESYSTEMS) {
     await lab.unmount();
     await lab.mount();
 
+    // Another process rewrites one file in place, same size, for as long as the scan runs.
+    const writer = spawn(process.execPath, ['-e', REWRITER, lab.path(live)], { stdio: 'ignore' });
+    t.teardown(() => writer.kill('SIGKILL'));
     const r = await scan(lab.mnt, cfg);
+    writer.kill('SIGKILL');
+    await once(writer, 'exit');
+    const liveFinding = byPath(r.json)[live];
+    t.true(liveFinding === 'modified' || liveFinding === 'busy', `a file rewritten during the scan is modified or busy, not ${liveFinding}`);
+    r.json.findings = r.json.findings.filter((f) => f.path !== live);
     t.is(r.code, 1, `exit 1 when anything is corrupted or unreadable\n${r.stderr}`);
     t.is(r.json.status, 'completed');
     const rot = fs === 'btrfs' ? 'unreadable' : 'corrupted';
@@ -79,7 +93,7 @@ for (const fs of LAB_FILESYSTEMS) {
       [`${renamed}.renamed`]: 'moved',
       'added.bin': 'new',
     });
-    t.is(r.json.counts.ok, files.length - 4 - 5, 'every other file is ok');
+    t.is(r.json.counts.ok, files.length - 4 - 6, 'every other file is ok');
     const detail = (p: string) => r.json.findings.find((f) => f.path === p)?.detail ?? '';
     if (fs === 'btrfs') t.regex(detail(single), /^EIO: the read failed/);
     else t.regex(detail(single), /confirmed by a second read that bypassed the page cache/);

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { alarms, bitarr, byPath, collect, openDb, scan, start, tempDir, waitForProgress, type ScanJson } from './helpers/bitarr.js';
@@ -113,4 +113,23 @@ test('a file rewritten while it is read is retried, then modified; one that neve
   t.is(found['always-changing.log'], 'busy');
   t.is(found['rewritten-once.bin'], 'modified');
   t.deepEqual(alarms(r.json), []);
+});
+
+test('a root emptied mid-scan (a sync gone wrong, a share reset) interrupts the scan: nothing missing, nothing vanished', async (t) => {
+  const dir = await tempDir(t);
+  const root = join(dir, 'data');
+  const cfg = join(dir, 'cfg');
+  await tree(root);
+  t.is((await scan(root, cfg)).code, 0);
+  const child = start(['scan', root, '--config-dir', cfg, '--json', '--max-rate', '1M', '--threads', '2']);
+  const done = collect(child);
+  await waitForProgress(cfg, 1);
+  for (let d = 0; d < 4; d++) await rm(join(root, `d${d}`), { recursive: true, force: true });
+  const r = await done;
+  const j: ScanJson = JSON.parse(r.stdout);
+  t.is(r.code, 2);
+  t.is(j.status, 'interrupted');
+  t.regex(j.reason ?? '', /turned empty during the scan/);
+  t.is(j.counts.missing, 0);
+  t.is(j.counts.vanished, 0);
 });

@@ -88,6 +88,9 @@ export function classify(baseline: Baseline | null, obs: Observation, algorithm:
 /**
  * Rule 7, second half: `first` is the hash of the suspect read, `second` of a read that bypassed
  * the page cache. Only agreement with each other proves the medium now holds other bytes.
+ * Reads that disagree mean flaky hardware — unless the filesystem keeps no change time, where a
+ * write in progress can leave size and mtime as they were (fusefat does not even move the mtime),
+ * so the file is treated as changing: retried later, and `busy` if it never settles.
  */
 export function confirmSuspect(
   baselineHash: Uint8Array,
@@ -96,20 +99,28 @@ export function confirmSuspect(
   fs: TimestampTraits,
   fsName: string,
   cacheBypassed: boolean,
-): { status: FindingStatus; detail: string } {
+): { kind: 'final'; status: FindingStatus; detail: string } | { kind: 'changing'; why: string } {
   if (!sameBytes(first, second)) {
+    if (!fs.hasChangeTime) {
+      return { kind: 'changing', why: `two reads disagreed and ${fsName} keeps no change time to show a write in progress` };
+    }
     const back = sameBytes(second, baselineHash) ? ' (the second read matched the baseline)' : '';
-    return { status: 'unstable', detail: `two reads of the same bytes gave different hashes${back}: suspect the disk, cable, controller or RAM` };
+    return {
+      kind: 'final',
+      status: 'unstable',
+      detail: `two reads of the same bytes gave different hashes while size, mtime and ctime stayed the same${back}: suspect the disk, cable, controller or RAM`,
+    };
   }
   const how = cacheBypassed ? 'confirmed by a second read that bypassed the page cache' : 'confirmed by a second read (the page cache could not be bypassed)';
   const base = `content differs from the baseline while size and mtime${fs.hasChangeTime ? ' and ctime' : ''} are unchanged; ${how}`;
   if (!fs.hasChangeTime) {
     return {
+      kind: 'final',
       status: 'corrupted',
       detail: `${base}. ${fsName} keeps no change time, so an edit that restored the mtime cannot be told from bitrot`,
     };
   }
-  return { status: 'corrupted', detail: base };
+  return { kind: 'final', status: 'corrupted', detail: base };
 }
 
 function describeEdit(b: Baseline, o: Observation): string {

@@ -289,6 +289,7 @@ export class ScanRun {
     job.first = undefined;
     if (first && job.baseline && first.size === r.size && first.mtimeNs === r.mtimeNs && first.ctimeNs === r.ctimeNs) {
       const v = confirmSuspect(job.baseline.hash, first.hash, r.hash, job.root.traits, job.root.fsName, r.cacheBypassed === true);
+      if (v.kind === 'changing') return this.retryOrBusy(job, v.why);
       this.writer.markSeen(job.path);
       this.note(job.root, job.path, v.status, v.detail, r.size, r);
       return;
