@@ -97,13 +97,13 @@ test('a file rewritten while it is read is retried, then modified; one that neve
   await utimes(always, past, past);
   t.is((await scan(root, cfg)).code, 0);
 
-  // A writer that rewrites one file (same size) every 50 ms for as long as the scan runs, and
+  // A writer that rewrites one file in place without pause for as long as the scan runs, and
   // rewrites the other exactly once while the throttled scan is reading it.
   const writer = spawn(process.execPath, [
     '-e',
-    `const fs=require('fs'),c=require('crypto');let n=0;
+    `const fs=require('fs'),c=require('crypto'),data=c.randomBytes(4<<20),fd=fs.openSync(${JSON.stringify(always)},'r+');
      setTimeout(()=>fs.writeFileSync(${JSON.stringify(once)},c.randomBytes(4<<20)),400);
-     setInterval(()=>{fs.writeFileSync(${JSON.stringify(always)},c.randomBytes(4<<20));if(++n>400)process.exit(0)},50);`,
+     const end=Date.now()+60000;(function loop(){data[0]++;fs.writeSync(fd,data,0,data.length,0);if(Date.now()<end)setImmediate(loop)})();`,
   ]);
   t.teardown(() => writer.kill('SIGKILL'));
   const r = await scan(root, cfg, ['--max-rate', '4M', '--threads', '2']);

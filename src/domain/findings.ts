@@ -3,7 +3,7 @@
  * just read, decide what happened. A false alarm teaches users to ignore Bitarr and a missed
  * corruption defeats it, so every branch that could say "corrupted" needs proof first.
  */
-import type { TimestampTraits } from './timestamps.js';
+import type { FilesystemTraits } from './filesystem-traits.js';
 
 export const FINDING_STATUSES = [
   'new',
@@ -60,7 +60,7 @@ export const sameBytes = (a: Uint8Array, b: Uint8Array) =>
 
 const final = (status: FindingStatus, detail: string | null = null): Verdict => ({ kind: 'final', status, detail });
 
-export function classify(baseline: Baseline | null, obs: Observation, algorithm: string, fs: TimestampTraits): Verdict {
+export function classify(baseline: Baseline | null, obs: Observation, algorithm: string, fs: FilesystemTraits): Verdict {
   if (!baseline) return final('new');
   if (baseline.algorithm !== algorithm) {
     return final('rehashed', `baseline was ${baseline.algorithm}; re-baselined with ${algorithm}, not compared`);
@@ -96,7 +96,7 @@ export function confirmSuspect(
   baselineHash: Uint8Array,
   first: Uint8Array,
   second: Uint8Array,
-  fs: TimestampTraits,
+  fs: FilesystemTraits,
   fsName: string,
   cacheBypassed: boolean,
 ): { kind: 'final'; status: FindingStatus; detail: string } | { kind: 'changing'; why: string } {

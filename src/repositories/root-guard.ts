@@ -3,7 +3,9 @@
  * mount disappearing (even lazily, while open directory handles keep working), the root going
  * unreadable, or a root that had files turning empty.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 
 export class RootGuard {
   private lastCheck = 0;
@@ -14,12 +16,19 @@ export class RootGuard {
     readonly dev: bigint,
     readonly ino: bigint,
     private readonly hadEntries: boolean,
+    /** The block device's sysfs entry: it disappears when a USB disk is pulled, while the mount stays. */
+    private readonly sysfs: { device: string; entry: string } | null,
   ) {}
 
-  static async watch(path: string): Promise<RootGuard> {
+  static async watch(path: string, source: string | null): Promise<RootGuard> {
     const st = await stat(path, { bigint: true });
     const entries = await readdir(path);
-    return new RootGuard(path, st.dev, st.ino, entries.length > 0);
+    let sysfs: { device: string; entry: string } | null = null;
+    if (source?.startsWith('/dev/')) {
+      const entry = `/sys/class/block/${basename(await realpath(source).catch(() => source))}`;
+      if (existsSync(entry)) sysfs = { device: source, entry };
+    }
+    return new RootGuard(path, st.dev, st.ino, entries.length > 0, sysfs);
   }
 
   get startedEmpty(): boolean {
@@ -37,6 +46,7 @@ export class RootGuard {
   }
 
   private async inspect(): Promise<string | null> {
+    if (this.sysfs && !existsSync(this.sysfs.entry)) return `the device ${this.sysfs.device} disappeared during the scan`;
     let st;
     try {
       st = await stat(this.path, { bigint: true });

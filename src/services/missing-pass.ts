@@ -1,7 +1,7 @@
 /**
  * After a complete walk: baselines under a root that the scan did not see are `missing`, unless a
- * `new` file of the same scan is the same file under another name (same inode, size and mtime, or
- * same hash and size), which makes the pair one `moved`.
+ * `new` file of the same scan is the same file under another name (same inode, size and mtime
+ * where inodes are stable, or same hash and size), which makes the pair one `moved`.
  */
 import type { Knex } from 'knex';
 import { sameBytes } from '../domain/findings.js';
@@ -16,6 +16,7 @@ export async function markMissingAndMoved(
   scanId: number,
   root: { id: number; path: string },
   relative: (path: string) => string,
+  stableInodes: boolean,
 ): Promise<void> {
   let after = '';
   const claimed = new Set<number>();
@@ -31,7 +32,7 @@ export async function markMissingAndMoved(
     const moves: Array<{ from: BaselineRow; to: FindingRow }> = [];
     const missing: BaselineRow[] = [];
     for (const b of page) {
-      const to = candidates.find((c) => !claimed.has(c.id) && c.rootId === root.id && isSameFile(b, c));
+      const to = candidates.find((c) => !claimed.has(c.id) && c.rootId === root.id && isSameFile(b, c, stableInodes));
       if (to) {
         claimed.add(to.id);
         moves.push({ from: b, to });
@@ -64,8 +65,8 @@ export async function markMissingAndMoved(
   }
 }
 
-function isSameFile(b: BaselineRow, c: FindingRow): boolean {
+function isSameFile(b: BaselineRow, c: FindingRow, stableInodes: boolean): boolean {
   if (c.size !== b.size) return false;
-  if (c.inode === b.inode && c.mtimeNs === b.mtimeNs) return true;
+  if (stableInodes && c.inode === b.inode && c.mtimeNs === b.mtimeNs) return true;
   return c.hash !== null && sameBytes(c.hash, b.hash);
 }

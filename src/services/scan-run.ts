@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { Algorithm } from '../domain/algorithms.js';
 import type { Exclusions } from '../domain/exclusions.js';
 import { classify, confirmSuspect, findingForError, isRecorded, type FindingStatus, type Observation } from '../domain/findings.js';
-import { timestampTraits, type TimestampTraits } from '../domain/timestamps.js';
+import { filesystemTraits, type FilesystemTraits } from '../domain/filesystem-traits.js';
 import type { BaselineRepository, BaselineRow } from '../repositories/baseline.repository.js';
 import type { FindingRepository } from '../repositories/finding.repository.js';
 import { HashPool } from '../repositories/hash-pool.js';
@@ -20,7 +20,7 @@ import type { ScanOutcome, ScanProgress } from './scan.service.js';
 interface RootCtx {
   row: ScanRootRow;
   guard: RootGuard;
-  traits: TimestampTraits;
+  traits: FilesystemTraits;
   fsName: string;
 }
 
@@ -56,6 +56,7 @@ export class ScanRun {
   private pool: HashPool | null = null;
   private nextId = 1;
   private retries: Job[] = [];
+  private deferred: Array<() => void> = [];
   private stopReason: string | null = null;
   private interruption: string | null = null;
   private fatal: unknown = null;
@@ -127,10 +128,12 @@ export class ScanRun {
         }
       }
       if (!this.halted) {
+        for (const record of this.deferred.splice(0)) record();
+        await this.writer.flush();
         this.phase = 'missing';
         const t0 = performance.now();
         for (const ctx of ctxs) {
-          await markMissingAndMoved(this.db, this.repos, this.writer, this.scan.id, ctx.row, (p) => relativeTo(ctx.row.path, p));
+          await markMissingAndMoved(this.db, this.repos, this.writer, this.scan.id, ctx.row, (p) => relativeTo(ctx.row.path, p), ctx.traits.stableInodes);
         }
         this.writer.databaseMs += performance.now() - t0;
       }
@@ -157,7 +160,7 @@ export class ScanRun {
   private async openRoot(row: ScanRootRow): Promise<RootCtx | null> {
     let guard: RootGuard;
     try {
-      guard = await RootGuard.watch(row.path);
+      guard = await RootGuard.watch(row.path, row.device.source);
     } catch (err) {
       this.interrupt(`the scan root ${row.path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
       return null;
@@ -170,7 +173,7 @@ export class ScanRun {
       }
     }
     const fsName = row.device.fsType ?? row.device.mountType ?? 'this filesystem';
-    return { row, guard, traits: timestampTraits(row.device.fsType ?? row.device.mountType), fsName };
+    return { row, guard, traits: filesystemTraits(row.device.fsType ?? row.device.mountType), fsName };
   }
 
   private async walkRoot(root: RootCtx) {
@@ -201,10 +204,12 @@ export class ScanRun {
         const p = await root.guard.problem(0);
         if (p) return this.interrupt(p);
       }
-      this.note(root, e.path, status, `directory could not be read (${e.code ?? e.message}); the files below it were not verified and are kept`, 0n);
-    } else if (e.reason === 'other-filesystem') {
-      this.note(root, e.path, 'skipped', 'another filesystem is mounted here; scan it as its own root', 0n);
+      return this.deferUnlessInterrupted(() => {
+        this.note(root, e.path, status, `directory could not be read (${e.code ?? e.message}); the files below it were not verified and are kept`, 0n);
+        this.writer.keepSubtree(e.path);
+      });
     }
+    if (e.reason === 'other-filesystem') this.note(root, e.path, 'skipped', 'another filesystem is mounted here; scan it as its own root', 0n);
     this.writer.keepSubtree(e.path);
   }
 
@@ -271,8 +276,19 @@ export class ScanRun {
       const p = await job.root.guard.problem(0);
       if (p) return this.interrupt(p);
     }
-    if (job.baseline) this.writer.markSeen(job.path);
-    this.note(job.root, job.path, status, describeError(status, r), 0n);
+    this.deferUnlessInterrupted(() => {
+      if (job.baseline) this.writer.markSeen(job.path);
+      this.note(job.root, job.path, status, describeError(status, r), 0n);
+    });
+  }
+
+  /**
+   * Error findings wait for the end of the scan: if the scan turns out interrupted (the mount or
+   * the device went away, the root emptied), they were symptoms of that, not of the files, and
+   * the files are verified again on --resume.
+   */
+  private deferUnlessInterrupted(record: () => void) {
+    this.deferred.push(record);
   }
 
   private onHashed(job: Job, r: HashSuccess) {
@@ -280,9 +296,12 @@ export class ScanRun {
     if (r.shortRead !== undefined) {
       // Nothing changed, yet the data ends early: the file's allocation is damaged (a broken FAT
       // chain, a lost extent). As strong a signal as EIO.
-      if (job.baseline) this.writer.markSeen(job.path);
-      const detail = `the filesystem reports ${r.size} bytes but reading ends at ${r.shortRead}: the file's allocation is damaged; check the filesystem`;
-      return this.note(job.root, job.path, 'unreadable', detail, BigInt(r.shortRead));
+      const got = r.shortRead;
+      const detail = `the filesystem reports ${r.size} bytes but reading ends at ${got}: the file's allocation is damaged; check the filesystem`;
+      return this.deferUnlessInterrupted(() => {
+        if (job.baseline) this.writer.markSeen(job.path);
+        this.note(job.root, job.path, 'unreadable', detail, BigInt(got));
+      });
     }
     const obs: Observation = { size: r.size, mtimeNs: r.mtimeNs, ctimeNs: r.ctimeNs, inode: r.inode, hash: r.hash, readStartedNs: r.readStartedNs };
     const first = job.first;

@@ -1,10 +1,10 @@
 import test from 'ava';
 import { classify, confirmSuspect, findingForError, type Baseline, type Observation } from '../../src/domain/findings.js';
-import { timestampTraits } from '../../src/domain/timestamps.js';
+import { filesystemTraits } from '../../src/domain/filesystem-traits.js';
 
 const S = 1_000_000_000n;
-const ext4 = timestampTraits('ext4');
-const exfat = timestampTraits('exfat');
+const ext4 = filesystemTraits('ext4');
+const exfat = filesystemTraits('exfat');
 const h = (s: string) => Buffer.from(s.padEnd(16, '.'));
 
 const base: Baseline = { size: 100n, mtimeNs: 1000n * S, ctimeNs: 1000n * S, inode: 7n, hash: h('good'), algorithm: 'xxh3-128', verifiedAtNs: 2000n * S };

@@ -18,6 +18,21 @@ export async function attachLoop(img: string): Promise<string> {
   }
 }
 
+/**
+ * After a lazy unmount the old filesystem lives on, on its old loop device, until its last
+ * file is closed. Mounting the image a second time meanwhile would put two writers on it.
+ */
+export async function waitUntilImageUnused(img: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { stdout } = await run('losetup', ['-j', img]);
+    const holders = stdout.split('\n').filter(Boolean).map((line) => line.split(':')[0]);
+    if (holders.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`${img} is still attached to ${holders.join(', ')} (a lazily unmounted filesystem still in use?)`);
+    await sleep(50);
+  }
+}
+
 // If something still holds the device (a lazily unmounted filesystem, a slow FUSE daemon)
 // the kernel turns this into autoclear: the device goes away when its last user does.
 export async function detachLoop(dev: string): Promise<void> {
