@@ -237,7 +237,6 @@ export class ScanRun {
       this.jobs.set(id, job);
       return { id, path: job.path, kind: job.kind, bypassCache };
     });
-    this.currentPath = jobs[jobs.length - 1].path;
     const p: Promise<void> = this.pool!
       .submit(messages)
       .then((results) => this.onResults(results))
@@ -256,6 +255,7 @@ export class ScanRun {
     for (const r of results) {
       const job = this.jobs.get(r.id)!;
       this.jobs.delete(r.id);
+      this.currentPath = job.path;
       if (r.ok) this.onHashed(job, r);
       else await this.onFailed(job, r);
     }
