@@ -144,3 +144,29 @@ test('special files are skipped, not read', async (t) => {
   t.is(r.code, 0);
   t.is(byPath(r.json).pipe, 'skipped');
 });
+
+test('one scan over several roots reports each finding against its own root, and records this host', async (t) => {
+  const dir = await tempDir(t);
+  const a = join(dir, 'music');
+  const b = join(dir, 'photos');
+  await mkdir(a, { recursive: true });
+  await mkdir(b, { recursive: true });
+  await writeFile(join(a, 'song.flac'), randomBytes(1000));
+  await writeFile(join(b, 'cat.jpg'), randomBytes(1000));
+  const cfg = join(dir, 'cfg');
+  const r = await scan([a, b], cfg);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(r.json.roots.map((x) => x.path), [a, b]);
+  t.deepEqual(
+    r.json.findings.map((f) => [f.root, f.path, f.status]),
+    [
+      [a, 'song.flac', 'new'],
+      [b, 'cat.jpg', 'new'],
+    ],
+  );
+  const host = (r.json as unknown as { host: { id: string; hostname: string } }).host;
+  t.regex(host.id, /^[0-9a-f-]{36}$/);
+  t.is(host.hostname, (await import('node:os')).hostname());
+  const again = await scan([a, b], cfg);
+  t.is((again.json as unknown as { host: { id: string } }).host.id, host.id, 'the host id is kept in the config dir');
+});
