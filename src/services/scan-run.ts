@@ -2,42 +2,24 @@
 import type { Knex } from 'knex';
 import type { Algorithm } from '../domain/algorithms.js';
 import type { Exclusions } from '../domain/exclusions.js';
-import { classify, confirmSuspect, findingForError, isRecorded, type FindingStatus, type Observation } from '../domain/findings.js';
-import { filesystemTraits, type FilesystemTraits } from '../domain/filesystem-traits.js';
-import type { BaselineRepository, BaselineRow } from '../repositories/baseline.repository.js';
+import { findingForError } from '../domain/findings.js';
+import { filesystemTraits } from '../domain/filesystem-traits.js';
+import type { BaselineRepository } from '../repositories/baseline.repository.js';
 import type { FindingRepository } from '../repositories/finding.repository.js';
 import { HashPool } from '../repositories/hash-pool.js';
-import type { EntryKind, HashFailure, HashResult, HashSuccess } from '../repositories/hash-protocol.js';
+import type { EntryKind, HashResult } from '../repositories/hash-protocol.js';
 import { readMountTable } from '../repositories/mount.repository.js';
 import { RootGuard } from '../repositories/root-guard.js';
 import type { ScanRepository, ScanRootRow, ScanRow } from '../repositories/scan.repository.js';
 import { chunks } from '../repositories/sql.js';
 import { walk, type WalkEntry } from '../repositories/walker.js';
 import { markMissingAndMoved } from './missing-pass.js';
+import { ScanOutcomes, SUSPECT_ERRORS, type Job, type RootCtx } from './scan-outcomes.js';
 import { ScanWriter } from './scan-writer.js';
 import type { ScanOutcome, ScanProgress } from './scan.service.js';
 
-interface RootCtx {
-  row: ScanRootRow;
-  guard: RootGuard;
-  traits: FilesystemTraits;
-  fsName: string;
-}
-
-interface Job {
-  root: RootCtx;
-  path: string;
-  kind: EntryKind;
-  baseline: BaselineRow | null;
-  attempts: number;
-  /** The suspect read, while its confirming re-read is in flight. */
-  first?: HashSuccess;
-}
-
 const WALK_BATCH = 256;
 const JOBS_PER_MESSAGE = 32;
-const BUSY_RETRIES = 3;
-const SUSPECT_ERRORS: ReadonlySet<FindingStatus> = new Set(['vanished', 'unreadable', 'denied']);
 
 export interface RunOptions {
   algorithm: Algorithm;
@@ -55,8 +37,7 @@ export class ScanRun {
   private readonly outstanding = new Set<Promise<void>>();
   private pool: HashPool | null = null;
   private nextId = 1;
-  private retries: Job[] = [];
-  private deferred: Array<() => void> = [];
+  private readonly outcomes: ScanOutcomes;
   private stopReason: string | null = null;
   private interruption: string | null = null;
   private fatal: unknown = null;
@@ -72,6 +53,10 @@ export class ScanRun {
     private readonly opts: RunOptions,
   ) {
     this.writer = new ScanWriter(db, scan.id, repos, { counts: scan.counts, filesDone: scan.filesDone, bytesDone: scan.bytesDone });
+    this.outcomes = new ScanOutcomes(this.writer, scan.id, opts.algorithm, {
+      reread: (job) => this.submit([job], true),
+      interrupt: (reason) => this.interrupt(reason),
+    });
   }
 
   progress(): ScanProgress {
@@ -128,7 +113,7 @@ export class ScanRun {
         }
       }
       if (!this.halted) {
-        for (const record of this.deferred.splice(0)) record();
+        this.outcomes.settleDeferred();
         await this.writer.flush();
         this.phase = 'missing';
         const t0 = performance.now();
@@ -184,7 +169,7 @@ export class ScanRun {
       if (e.kind === 'unwalked-dir') await this.onUnwalked(root, e);
       else if (e.kind === 'special') {
         this.writer.markSeen(e.path);
-        this.note(root, e.path, 'skipped', `a ${e.what}, not a regular file: not verified`, 0n);
+        this.outcomes.note(root, e.path, 'skipped', `a ${e.what}, not a regular file: not verified`, 0n);
       } else {
         batch.push(e);
         if (batch.length >= WALK_BATCH) {
@@ -204,12 +189,12 @@ export class ScanRun {
         const p = await root.guard.problem(0);
         if (p) return this.interrupt(p);
       }
-      return this.deferUnlessInterrupted(() => {
-        this.note(root, e.path, status, `directory could not be read (${e.code ?? e.message}); the files below it were not verified and are kept`, 0n);
+      return this.outcomes.defer(() => {
+        this.outcomes.note(root, e.path, status, `directory could not be read (${e.code ?? e.message}); the files below it were not verified and are kept`, 0n);
         this.writer.keepSubtree(e.path);
       });
     }
-    if (e.reason === 'other-filesystem') this.note(root, e.path, 'skipped', 'another filesystem is mounted here; scan it as its own root', 0n);
+    if (e.reason === 'other-filesystem') this.outcomes.note(root, e.path, 'skipped', 'another filesystem is mounted here; scan it as its own root', 0n);
     this.writer.keepSubtree(e.path);
   }
 
@@ -256,140 +241,25 @@ export class ScanRun {
       const job = this.jobs.get(r.id)!;
       this.jobs.delete(r.id);
       this.currentPath = job.path;
-      if (r.ok) this.onHashed(job, r);
-      else await this.onFailed(job, r);
+      if (r.ok) this.outcomes.hashed(job, r);
+      else await this.outcomes.failed(job, r);
     }
     this.writer.maybeFlush().catch((err) => {
       this.fatal ??= err;
     });
   }
 
-  private async onFailed(job: Job, r: HashFailure) {
-    if (r.notRegular) {
-      this.writer.markSeen(job.path);
-      this.note(job.root, job.path, 'skipped', `became a ${r.notRegular} during the scan: not verified`, 0n);
-      return;
-    }
-    const status = findingForError(r.code);
-    // A vanished mount makes every file vanish; that is an interrupted scan, not lost files.
-    if (SUSPECT_ERRORS.has(status)) {
-      const p = await job.root.guard.problem(0);
-      if (p) return this.interrupt(p);
-    }
-    this.deferUnlessInterrupted(() => {
-      if (job.baseline) this.writer.markSeen(job.path);
-      this.note(job.root, job.path, status, describeError(status, r), 0n);
-    });
-  }
-
-  /**
-   * Error findings wait for the end of the scan: if the scan turns out interrupted (the mount or
-   * the device went away, the root emptied), they were symptoms of that, not of the files, and
-   * the files are verified again on --resume.
-   */
-  private deferUnlessInterrupted(record: () => void) {
-    this.deferred.push(record);
-  }
-
-  private onHashed(job: Job, r: HashSuccess) {
-    if (r.changedWhileReading) return this.retryOrBusy(job, 'it changed while it was read');
-    if (r.shortRead !== undefined) {
-      // Nothing changed, yet the data ends early: the file's allocation is damaged (a broken FAT
-      // chain, a lost extent). As strong a signal as EIO.
-      const got = r.shortRead;
-      const detail = `the filesystem reports ${r.size} bytes but reading ends at ${got}: the file's allocation is damaged; check the filesystem`;
-      return this.deferUnlessInterrupted(() => {
-        if (job.baseline) this.writer.markSeen(job.path);
-        this.note(job.root, job.path, 'unreadable', detail, BigInt(got));
-      });
-    }
-    const obs: Observation = { size: r.size, mtimeNs: r.mtimeNs, ctimeNs: r.ctimeNs, inode: r.inode, hash: r.hash, readStartedNs: r.readStartedNs };
-    const first = job.first;
-    job.first = undefined;
-    if (first && job.baseline && first.size === r.size && first.mtimeNs === r.mtimeNs && first.ctimeNs === r.ctimeNs) {
-      const v = confirmSuspect(job.baseline.hash, first.hash, r.hash, job.root.traits, job.root.fsName, r.cacheBypassed === true);
-      if (v.kind === 'changing') return this.retryOrBusy(job, v.why);
-      this.writer.markSeen(job.path);
-      this.note(job.root, job.path, v.status, v.detail, r.size, r);
-      return;
-    }
-    const v = classify(job.baseline, obs, this.opts.algorithm, job.root.traits);
-    if (v.kind === 'suspect') {
-      job.first = r;
-      this.submit([job], true);
-      return;
-    }
-    this.writer.baseline({
-      path: job.path,
-      kind: r.kind,
-      size: r.size,
-      mtimeNs: r.mtimeNs,
-      ctimeNs: r.ctimeNs,
-      inode: r.inode,
-      hash: Buffer.from(r.hash),
-      algorithm: this.opts.algorithm,
-      verifiedAtNs: r.readStartedNs,
-      firstScanId: job.baseline?.firstScanId ?? this.scan.id,
-      lastSeenScanId: this.scan.id,
-      missingSinceScanId: null,
-    });
-    this.note(job.root, job.path, v.status, v.detail, r.size, r);
-  }
-
-  /** Counts a settled file and records its finding unless it is plain ok. */
-  private note(root: RootCtx, path: string, status: FindingStatus, detail: string | null, bytes: bigint, r?: HashSuccess) {
-    this.writer.fileDone(status, bytes);
-    if (!isRecorded(status)) return;
-    this.writer.finding({
-      scanId: this.scan.id,
-      rootId: root.row.id,
-      path,
-      status,
-      detail,
-      size: r?.size ?? null,
-      mtimeNs: r?.mtimeNs ?? null,
-      inode: r?.inode ?? null,
-      hash: r ? Buffer.from(r.hash) : null,
-    });
-  }
-
-  private retryOrBusy(job: Job, why: string) {
-    job.first = undefined;
-    if (++job.attempts <= BUSY_RETRIES) {
-      this.retries.push(job);
-      return;
-    }
-    if (job.baseline) this.writer.markSeen(job.path);
-    this.note(job.root, job.path, 'busy', `${why} on ${BUSY_RETRIES + 1} reads; verify it again when it is idle`, 0n);
-  }
-
   /** Files that changed under us get a few later reads, spaced out, before they are called busy. */
   private async retryBusy() {
-    for (let round = 1; this.retries.length && !this.halted; round++) {
+    for (let round = 1, jobs = this.outcomes.takeRetries(); jobs.length && !this.halted; round++, jobs = this.outcomes.takeRetries()) {
       this.phase = 'retrying';
       await new Promise((r) => setTimeout(r, 300 * round));
-      const jobs = this.retries;
-      this.retries = [];
       for (const part of chunks(jobs, JOBS_PER_MESSAGE)) {
         await this.pool!.slotFree();
         this.submit(part, false);
       }
       await this.drain();
     }
-  }
-}
-
-function describeError(status: FindingStatus, r: HashFailure): string {
-  const code = r.code ?? 'error';
-  switch (status) {
-    case 'unreadable':
-      return `${code}: the read failed; the disk or the filesystem's checksums could not return this file's data`;
-    case 'denied':
-      return `${code}: permission denied to this user; not the disk's fault`;
-    case 'vanished':
-      return 'deleted or renamed while the scan ran';
-    default:
-      return `${code}: ${r.message}`;
   }
 }
 
