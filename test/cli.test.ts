@@ -1,11 +1,11 @@
 /** The command line a user types: bad input gets one clear line, exit 2, and changes nothing. */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bitarr, dump, openDb, scan, tempDir } from './helpers/bitarr.js';
 import { labTest } from './lab/index.js';
 
-async function setup(t: Parameters<Parameters<typeof test>[1]>[0]) {
+async function setup(t: ExecutionContext) {
   const dir = await tempDir(t);
   const root = join(dir, 'data');
   await mkdir(join(root, 'sub'), { recursive: true });
