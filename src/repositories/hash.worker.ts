@@ -7,7 +7,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlin
 import { spawnSync } from 'node:child_process';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createHasher } from './hashers.js';
-import type { FromWorker, HashJob, HashResult, ToWorker, WorkerConfig } from './hash-protocol.js';
+import type { FromWorker, HashJob, HashResult, HashSuccess, ToWorker, WorkerConfig } from './hash-protocol.js';
 
 const config = workerData as WorkerConfig;
 const hasher = createHasher(config.algorithm);
@@ -86,17 +86,7 @@ function hashFile(job: HashJob): HashResult {
     const after = fstatSync(fd, { bigint: true });
     const changed = moved(before, after);
     return {
-      id: job.id,
-      ok: true,
-      kind: 'file',
-      size: after.size,
-      mtimeNs: after.mtimeNs,
-      ctimeNs: after.ctimeNs,
-      inode: after.ino,
-      dev: after.dev,
-      hash,
-      readStartedNs,
-      changedWhileReading: changed,
+      ...success(job, 'file', after, hash, readStartedNs, changed),
       shortRead: !changed && done < size ? done : undefined,
       cacheBypassed,
     };
@@ -113,19 +103,11 @@ function hashSymlink(job: HashJob): HashResult {
   hasher.update(readlinkSync(job.path, { encoding: 'buffer' }));
   const hash = hasher.digest();
   const after = lstatSync(job.path, { bigint: true });
-  return {
-    id: job.id,
-    ok: true,
-    kind: 'symlink',
-    size: after.size,
-    mtimeNs: after.mtimeNs,
-    ctimeNs: after.ctimeNs,
-    inode: after.ino,
-    dev: after.dev,
-    hash,
-    readStartedNs,
-    changedWhileReading: moved(before, after),
-  };
+  return success(job, 'symlink', after, hash, readStartedNs, moved(before, after));
+}
+
+function success(job: HashJob, kind: HashSuccess['kind'], st: BigIntStats, hash: Buffer, readStartedNs: bigint, changed: boolean): HashSuccess {
+  return { id: job.id, ok: true, kind, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.ino, dev: st.dev, hash, readStartedNs, changedWhileReading: changed };
 }
 
 function kindOf(s: BigIntStats): string {
