@@ -107,3 +107,12 @@ test('BITARR_CONFIG_DIR is the default config dir', async (t) => {
   const r = await bitarr(['history', '--json'], { env: { BITARR_CONFIG_DIR: s.cfg } });
   t.is(JSON.parse(r.stdout).scans.length, 1);
 });
+
+test('says plainly that PostgreSQL is not supported yet instead of half-working', async (t) => {
+  const s = await setup(t);
+  const before = await dump(s.cfg);
+  const r = await bitarr(['scan', s.root, '--config-dir', s.cfg], { env: { DATABASE_URL: 'postgres://bitarr@127.0.0.1/bitarr' } });
+  t.is(r.code, 2);
+  t.regex(r.stderr, /^bitarr: DATABASE_URL \(PostgreSQL\) is not supported yet/);
+  t.is(await dump(s.cfg), before);
+});
