@@ -15,6 +15,7 @@ export interface Row {
   /** Bitarr only: from its JSON. */
   wallMs?: number;
   databaseMs?: number;
+  databaseReadMs?: number;
   peakRssKiB?: number | null;
   /** Anything that makes the number suspect (exit code, file count mismatch). */
   problem?: string;
@@ -64,7 +65,7 @@ function cells(t: Table, row: Row): string[] {
   ];
 }
 
-const HEAD = ['tool', 'seconds', 'MB/s', 'files/s', 'vs reference', 'bitarr DB time ÷ wall', 'bitarr own wallMs (s)', 'peak RSS'];
+const HEAD = ['tool', 'seconds', 'MB/s', 'files/s', 'vs reference', 'bitarr DB write ÷ wall', 'bitarr own wallMs (s)', 'peak RSS'];
 
 export const title = (t: Table) => `${t.ds.name} — ${t.ds.describe} — ${t.cache} cache`;
 

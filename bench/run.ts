@@ -55,7 +55,8 @@ async function measureOne(ds: Dataset, cache: Cache, tool: Tool, state: BitarrSt
       try {
         const j = readBitarrJson(outFile);
         row.wallMs = j.timing?.wallMs;
-        row.databaseMs = j.timing?.databaseMs;
+        row.databaseMs = j.timing?.databaseWriteMs;
+        row.databaseReadMs = j.timing?.databaseReadMs;
         if (j.status !== 'completed' || j.files !== ds.files || (j.counts[expected] ?? 0) !== ds.files) {
           row.problem = `status ${j.status}, ${j.files}/${ds.files} files, ${j.counts[expected] ?? 0} ${expected}`;
         }
@@ -64,7 +65,7 @@ async function measureOne(ds: Dataset, cache: Cache, tool: Tool, state: BitarrSt
       }
     }
     if (r.code !== 0) row.problem = `exit ${r.code}${row.problem ? `, ${row.problem}` : ''}: ${r.stderr.trim().split('\n').pop() ?? ''}`;
-    const extra = row.wallMs !== undefined ? `  (bitarr wallMs ${row.wallMs}, databaseMs ${row.databaseMs}, peak RSS ${row.peakRssKiB ? Math.round(row.peakRssKiB / 1024) + ' MiB' : '?'})` : '';
+    const extra = row.wallMs !== undefined ? `  (bitarr wallMs ${row.wallMs}, database write ${row.databaseMs} ms, lookups ${row.databaseReadMs} ms, peak RSS ${row.peakRssKiB ? Math.round(row.peakRssKiB / 1024) + ' MiB' : '?'})` : '';
     log(`  ${cache.padEnd(4)} ${ds.name.padEnd(5)} ${tool.label.padEnd(36)} ${r.seconds.toFixed(2).padStart(7)} s${extra}${row.problem ? `  PROBLEM: ${row.problem}` : ''}`);
     attempts.push(row);
     // Only short runs are repeated: their noise is a large share of the result.
@@ -173,7 +174,7 @@ async function main() {
   log(
     `\nMB = 10^6 bytes. "vs reference": large = speed ÷ \`cat\` floor, small = files/s ÷ \`find | xargs b3sum\`. ` +
       `Seconds are the whole process (startup included); "bitarr own wallMs" is the scan's own timing. ` +
-      `DB time ÷ wall = timing.databaseMs ÷ timing.wallMs; databaseMs adds up overlapping waits for the one connection, so it can pass 100%: read it as "the database was the queue", not as a share. ` +
+      `DB write ÷ wall = timing.databaseWriteMs ÷ timing.wallMs: the share of the scan the one writer connection spent in write transactions (they run beside reading and hashing). ` +
       (fixedS !== null ? `Bitarr's fixed cost (a one-file scan) was ${fixedS.toFixed(2)} s. ` : '') +
       `Load average at the end: ${loadavg()[0].toFixed(2)} on ${cpus().length} cores.` +
       (coldWhyNot ? ` Cold-cache runs skipped: ${coldWhyNot}.` : ''),

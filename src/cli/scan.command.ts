@@ -4,6 +4,7 @@ import { usageError } from '../domain/errors.js';
 import { ALARM_STATUSES, type FindingStatus } from '../domain/findings.js';
 import { ScanQueryService, fullCounts } from '../services/scan-query.service.js';
 import { ScanService, type ScanOutcome } from '../services/scan.service.js';
+import { openReader } from '../repositories/db.js';
 import { openContext } from './context.js';
 import { bytes, duration, int, isoFromNs } from './format.js';
 import { parse, parseRate, writeJsonStream } from './args.js';
@@ -32,8 +33,9 @@ export async function scanCommand(argv: string[]): Promise<number> {
   if (!positionals.length) throw usageError('usage: bitarr scan PATH... (name at least one folder)');
 
   const ctx = await openContext(values['config-dir'] as string | undefined);
+  const reader = openReader(ctx.config);
   try {
-    const service = new ScanService(ctx.db, ctx.host);
+    const service = new ScanService(ctx.db, reader, ctx.host);
     const handle = await service.start({
       roots: positionals,
       algorithm,
@@ -68,6 +70,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     process.stderr.write(`bitarr: scan ${outcome.scan.id} ${outcome.status}: ${outcome.reason}\n`);
     return EXIT_ERROR;
   } finally {
+    await reader.destroy();
     await ctx.db.destroy();
   }
 }

@@ -1,6 +1,6 @@
 /** Baselines: the last verified record of each file. */
 import type { Knex } from 'knex';
-import { asText, bind, BATCH, bigOr0, chunks, subtreeRange } from './sql.js';
+import { asText, bind, BATCH, bigOr0, chunks, multiRowInsert, subtreeRange } from './sql.js';
 
 export interface BaselineRow {
   id: number;
@@ -40,20 +40,12 @@ function fromRow(r: any): BaselineRow {
   };
 }
 
-const toRow = (b: BaselineWrite) => ({
-  path: b.path,
-  kind: b.kind,
-  size: bind(b.size),
-  mtime_ns: bind(b.mtimeNs),
-  ctime_ns: bind(b.ctimeNs),
-  inode: bind(b.inode),
-  hash: b.hash,
-  algorithm: b.algorithm,
-  verified_at_ns: bind(b.verifiedAtNs),
-  first_scan_id: b.firstScanId,
-  last_seen_scan_id: b.lastSeenScanId,
-  missing_since_scan_id: b.missingSinceScanId,
-});
+const COLS = ['path', 'kind', 'size', 'mtime_ns', 'ctime_ns', 'inode', 'hash', 'algorithm', 'verified_at_ns', 'first_scan_id', 'last_seen_scan_id', 'missing_since_scan_id'];
+const upsertSql = multiRowInsert('baselines', COLS, ` ON CONFLICT (path) DO UPDATE SET ${COLS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`);
+
+function pushRow(out: unknown[], b: BaselineWrite) {
+  out.push(b.path, b.kind, bind(b.size), bind(b.mtimeNs), bind(b.ctimeNs), bind(b.inode), b.hash, b.algorithm, bind(b.verifiedAtNs), b.firstScanId, b.lastSeenScanId, b.missingSinceScanId);
+}
 
 export class BaselineRepository {
   constructor(private readonly db: Knex) {}
@@ -71,9 +63,22 @@ export class BaselineRepository {
   }
 
   async upsert(trx: Knex, rows: readonly BaselineWrite[]): Promise<void> {
-    // 13 columns × 500 rows stays under SQLite's 32766 bound variables.
+    // 12 columns × 500 rows stays under SQLite's 32766 bound variables.
     for (const part of chunks(rows)) {
-      await trx('baselines').insert(part.map(toRow)).onConflict('path').merge();
+      const bindings: unknown[] = [];
+      for (const b of part) pushRow(bindings, b);
+      await trx.raw(upsertSql(part.length), bindings as Knex.RawBinding[]);
+    }
+  }
+
+  /**
+   * Files verified ok with nothing else changed: only when they were last seen and verified. One
+   * time for the batch, the earliest read's: an earlier verification time only makes the racy
+   * baseline check more cautious.
+   */
+  async markVerified(trx: Knex, ids: readonly number[], scanId: number, verifiedAtNs: bigint): Promise<void> {
+    for (const part of chunks(ids)) {
+      await trx('baselines').whereIn('id', part).update({ last_seen_scan_id: scanId, verified_at_ns: bind(verifiedAtNs) });
     }
   }
 

@@ -79,3 +79,22 @@ async function refuseNewerDatabase(db: Db): Promise<void> {
     );
   }
 }
+
+/**
+ * Read-only connections to the same SQLite file. In WAL mode they read while the writer commits,
+ * so a scan's baseline lookups never queue behind its own write transactions.
+ */
+export function openReader(config: Config): Db {
+  return knexFactory({
+    client: 'sqlite3',
+    connection: { filename: join(config.configDir, 'bitarr.db') },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 3,
+      afterCreate: (conn: any, done: (err: Error | null, conn: unknown) => void) => {
+        conn.exec('PRAGMA query_only = ON; PRAGMA busy_timeout = 10000;', (err: Error | null) => done(err, conn));
+      },
+    },
+  });
+}

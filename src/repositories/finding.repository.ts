@@ -1,7 +1,7 @@
 /** Findings: what each scan concluded about each file that was not simply ok. */
 import type { Knex } from 'knex';
 import type { FindingStatus } from '../domain/findings.js';
-import { asText, bind, bigOr0, chunks } from './sql.js';
+import { asText, bind, bigOr0, chunks, multiRowInsert } from './sql.js';
 
 export interface FindingWrite {
   scanId: number;
@@ -39,6 +39,8 @@ const fromRow = (r: any): FindingRow => ({
   hash: r.hash ?? null,
 });
 
+const insertSql = multiRowInsert('scan_findings', ['scan_id', 'root_id', 'path', 'status', 'detail', 'size', 'mtime_ns', 'inode', 'hash']);
+
 export class FindingRepository {
   constructor(private readonly db: Knex) {}
 
@@ -48,32 +50,10 @@ export class FindingRepository {
 
   async insert(trx: Knex, rows: readonly FindingWrite[]): Promise<void> {
     for (const part of chunks(rows)) {
-      await trx('scan_findings').insert(
-        part.map((f) => ({
-          scan_id: f.scanId,
-          root_id: f.rootId,
-          path: f.path,
-          status: f.status,
-          detail: f.detail,
-          size: bind(f.size),
-          mtime_ns: bind(f.mtimeNs),
-          inode: bind(f.inode),
-          hash: f.hash ?? null,
-        })),
-      );
+      const bindings: unknown[] = [];
+      for (const f of part) bindings.push(f.scanId, f.rootId, f.path, f.status, f.detail, bind(f.size), bind(f.mtimeNs), bind(f.inode), f.hash ?? null);
+      await trx.raw(insertSql(part.length), bindings as Knex.RawBinding[]);
     }
-  }
-
-  /** `new` findings of a scan that could be the other end of a move. */
-  async newByInodeOrHash(scanId: number, inodes: readonly bigint[], hashes: readonly Buffer[]): Promise<FindingRow[]> {
-    const out: FindingRow[] = [];
-    for (const part of chunks(inodes.map((i) => i.toString()))) {
-      out.push(...(await this.select(this.db).where({ scan_id: scanId, status: 'new' }).whereIn('inode', part)).map(fromRow));
-    }
-    for (const part of chunks(hashes)) {
-      out.push(...(await this.select(this.db).where({ scan_id: scanId, status: 'new' }).whereIn('hash', part)).map(fromRow));
-    }
-    return out;
   }
 
   async setStatus(trx: Knex, id: number, status: FindingStatus, detail: string | null): Promise<void> {

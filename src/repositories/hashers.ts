@@ -4,9 +4,11 @@
  * A worker keeps one hasher and resets it per file, so small files cost no allocations.
  */
 import { createHash, type Hash } from 'node:crypto';
-import xxhash from 'xxhash-addon';
-import { Blake3Hasher } from '@napi-rs/blake-hash';
+import type xxhashModule from 'xxhash-addon';
+import type { Blake3Hasher as Blake3HasherType } from '@napi-rs/blake-hash';
 import type { Algorithm } from '../domain/algorithms.js';
+
+type XxHash = InstanceType<typeof xxhashModule.XXHash128>;
 
 export interface Hasher {
   update(chunk: Buffer): void;
@@ -25,7 +27,7 @@ const OPENSSL: Partial<Record<Algorithm, string>> = {
 };
 
 class XxHasher implements Hasher {
-  constructor(private readonly h: xxhash.XXHash) {}
+  constructor(private readonly h: XxHash) {}
   update(chunk: Buffer) {
     this.h.update(chunk);
   }
@@ -37,13 +39,16 @@ class XxHasher implements Hasher {
 }
 
 class Blake3 implements Hasher {
-  private h = new Blake3Hasher();
+  private h: Blake3HasherType;
+  constructor(private readonly make: () => Blake3HasherType) {
+    this.h = make();
+  }
   update(chunk: Buffer) {
     this.h.update(chunk);
   }
   digest() {
     const d = this.h.digestBuffer();
-    this.h = new Blake3Hasher();
+    this.h = this.make();
     return d;
   }
 }
@@ -63,14 +68,18 @@ class OpenSslHasher implements Hasher {
   }
 }
 
-export function createHasher(algorithm: Algorithm): Hasher {
+/** Loads only the library the algorithm needs: each worker's start-up is part of every scan. */
+export async function createHasher(algorithm: Algorithm): Promise<Hasher> {
   switch (algorithm) {
     case 'xxh3-128':
-      return new XxHasher(new xxhash.XXHash128(ZERO_SEED));
-    case 'xxh64':
-      return new XxHasher(new xxhash.XXHash64(ZERO_SEED));
-    case 'blake3':
-      return new Blake3();
+    case 'xxh64': {
+      const { default: xxhash } = await import('xxhash-addon');
+      return new XxHasher(algorithm === 'xxh64' ? new xxhash.XXHash64(ZERO_SEED) : new xxhash.XXHash128(ZERO_SEED));
+    }
+    case 'blake3': {
+      const { Blake3Hasher } = await import('@napi-rs/blake-hash');
+      return new Blake3(() => new Blake3Hasher());
+    }
     default: {
       const name = OPENSSL[algorithm];
       if (!name) throw new Error(`no hasher for ${algorithm}`);

@@ -109,6 +109,13 @@ export class ScanOutcomes {
       this.hooks.reread(job);
       return;
     }
+    const b = job.baseline;
+    if (v.status === 'ok' && b && b.ctimeNs === r.ctimeNs && b.inode === r.inode && b.kind === r.kind && b.missingSinceScanId === null) {
+      // The common case of a verify scan: nothing but the verification moves.
+      this.writer.verified(b.id, r.readStartedNs);
+      this.note(job.root, job.path, v.status, v.detail, r.size, r);
+      return;
+    }
     this.writer.baseline({
       path: job.path,
       kind: r.kind,

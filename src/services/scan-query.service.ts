@@ -56,7 +56,7 @@ export class ScanQueryService {
     const { roots } = await this.summary(id);
     let after: { path: string; id: number } | null = null;
     for (;;) {
-      const rows: FindingRow[] = await this.findings.page(id, { after, limit: 1000 });
+      const rows: FindingRow[] = await this.findings.page(id, { after, limit: 5000 });
       if (!rows.length) return;
       for (const r of rows) yield view(r, roots);
       const last = rows[rows.length - 1];

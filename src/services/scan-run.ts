@@ -20,6 +20,8 @@ import type { ScanOutcome, ScanProgress } from './scan.service.js';
 
 const WALK_BATCH = 256;
 const JOBS_PER_MESSAGE = 32;
+/** Baseline lookups in flight while the walk goes on: they run on the reader connections. */
+const LOOKUPS_IN_FLIGHT = 3;
 
 export interface RunOptions {
   algorithm: Algorithm;
@@ -35,6 +37,7 @@ export class ScanRun {
   private readonly writer: ScanWriter;
   private readonly jobs = new Map<number, Job>();
   private readonly outstanding = new Set<Promise<void>>();
+  private readonly lookups = new Set<Promise<void>>();
   private pool: HashPool | null = null;
   private nextId = 1;
   private readonly outcomes: ScanOutcomes;
@@ -44,6 +47,8 @@ export class ScanRun {
   private phase: ScanProgress['phase'] = 'walking';
   private currentPath: string | null = null;
   private readonly startedAtMs = Date.now();
+  /** Time the walk waited for baseline lookups (on the reader connection). */
+  private readMs = 0;
 
   constructor(
     private readonly db: Knex,
@@ -120,7 +125,7 @@ export class ScanRun {
         for (const ctx of ctxs) {
           await markMissingAndMoved(this.db, this.repos, this.writer, this.scan.id, ctx.row, (p) => relativeTo(ctx.row.path, p), ctx.traits.stableInodes);
         }
-        this.writer.databaseMs += performance.now() - t0;
+        this.writer.writeMs += performance.now() - t0;
       }
       await this.writer.flush();
       if (this.stopReason || this.interruption) {
@@ -138,7 +143,7 @@ export class ScanRun {
     }
     await this.repos.scans.finish(this.scan.id, status, reason);
     const scan = (await this.repos.scans.get(this.scan.id))!;
-    const timing = { wallMs: Date.now() - this.startedAtMs, databaseMs: Math.round(this.writer.databaseMs) };
+    const timing = { wallMs: Date.now() - this.startedAtMs, databaseWriteMs: Math.round(this.writer.writeMs), databaseReadMs: Math.round(this.readMs) };
     return { scan, roots: this.roots.map((r) => ({ id: r.id, path: r.path, device: r.device })), status, reason, timing };
   }
 
@@ -173,13 +178,15 @@ export class ScanRun {
       } else {
         batch.push(e);
         if (batch.length >= WALK_BATCH) {
-          await this.dispatch(root, batch);
+          await this.dispatchSoon(root, batch);
           batch = [];
         }
       }
-      if (this.writer.pendingRows >= 2000) await this.writer.maybeFlush();
+      // Backpressure only when the writer falls far behind; flushes otherwise run beside the walk.
+      if (this.writer.pendingRows >= 50_000) await this.writer.flush();
     }
-    if (batch.length && !this.halted) await this.dispatch(root, batch);
+    if (batch.length && !this.halted) await this.dispatchSoon(root, batch);
+    while (this.lookups.size) await Promise.all([...this.lookups]);
   }
 
   private async onUnwalked(root: RootCtx, e: Extract<WalkEntry, { kind: 'unwalked-dir' }>) {
@@ -198,10 +205,21 @@ export class ScanRun {
     this.writer.keepSubtree(e.path);
   }
 
+  /** Starts a batch's lookup and returns once fewer than LOOKUPS_IN_FLIGHT are pending. */
+  private async dispatchSoon(root: RootCtx, entries: Array<{ path: string; kind: EntryKind }>) {
+    const p: Promise<void> = this.dispatch(root, entries)
+      .catch((err) => {
+        this.fatal ??= err;
+      })
+      .finally(() => this.lookups.delete(p));
+    this.lookups.add(p);
+    while (this.lookups.size >= LOOKUPS_IN_FLIGHT) await Promise.race(this.lookups);
+  }
+
   private async dispatch(root: RootCtx, entries: Array<{ path: string; kind: EntryKind }>) {
     const t0 = performance.now();
     const known = await this.repos.baselines.getByPaths(entries.map((e) => e.path));
-    this.writer.databaseMs += performance.now() - t0;
+    this.readMs += performance.now() - t0;
     const jobs: Job[] = [];
     for (const e of entries) {
       const baseline = known.get(e.path) ?? null;

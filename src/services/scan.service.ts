@@ -41,8 +41,8 @@ export interface ScanOutcome {
   roots: Array<{ id: number; path: string; device: RootDevice }>;
   status: Exclude<ScanStatus, 'running'>;
   reason: string | null;
-  /** This run's wall time and the part of it the database was busy (the main thread's share). */
-  timing: { wallMs: number; databaseMs: number };
+  /** This run's wall time, the time in write transactions, and the time the walk waited for lookups. */
+  timing: { wallMs: number; databaseWriteMs: number; databaseReadMs: number };
 }
 
 export interface ScanHandle {
@@ -67,12 +67,14 @@ export class ScanService {
   private readonly baselines: BaselineRepository;
   private readonly findings: FindingRepository;
 
+  /** `reader` is a second connection for the lookups a scan makes while it writes. */
   constructor(
     private readonly db: Knex,
+    reader: Knex,
     private readonly host: HostIdentity,
   ) {
     this.scans = new ScanRepository(db);
-    this.baselines = new BaselineRepository(db);
+    this.baselines = new BaselineRepository(reader);
     this.findings = new FindingRepository(db);
   }
 
