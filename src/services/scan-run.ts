@@ -227,7 +227,9 @@ export class ScanRun {
       if (this.opts.resuming && baseline && baseline.lastSeenScanId === this.scan.id) continue;
       jobs.push({ root, path: e.path, kind: e.kind, baseline, attempts: 0 });
     }
-    for (const part of chunks(jobs, JOBS_PER_MESSAGE)) {
+    // Few entries (large files, most likely) go out one or two a message so every worker gets some.
+    const perMessage = Math.max(1, Math.min(JOBS_PER_MESSAGE, Math.ceil(jobs.length / this.pool!.capacity)));
+    for (const part of chunks(jobs, perMessage)) {
       await this.pool!.slotFree();
       if (this.halted) return;
       this.submit(part, false);
