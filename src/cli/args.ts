@@ -12,17 +12,25 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: s
 
 const replacer = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
 
-/** Writes `{...head, [key]: [items...]}` as one JSON object without holding the items in memory. */
+/**
+ * Writes `{...head, [key]: [items...]}` as one JSON object without holding the items in memory:
+ * items are serialised a few thousand at a time, one write each (a first scan lists every file).
+ */
 export async function writeJsonStream(out: NodeJS.WritableStream, head: object, key: string, items: AsyncIterable<unknown>) {
   const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r())));
   const headText = JSON.stringify(head, replacer);
-  await write(`${headText.slice(0, -1)}${headText.length > 2 ? ',' : ''}${JSON.stringify(key)}:[`);
+  let chunk = `${headText.slice(0, -1)}${headText.length > 2 ? ',' : ''}${JSON.stringify(key)}:[`;
   let first = true;
+  let n = 0;
   for await (const item of items) {
-    await write((first ? '' : ',') + JSON.stringify(item, replacer));
+    chunk += (first ? '' : ',') + JSON.stringify(item);
     first = false;
+    if (++n % 2000 === 0) {
+      await write(chunk);
+      chunk = '';
+    }
   }
-  await write(']}\n');
+  await write(chunk + ']}\n');
 }
 
 export function positiveInt(value: unknown, name: string): number {

@@ -120,13 +120,8 @@ async function printSummary(o: ScanOutcome, query: ScanQueryService) {
   out.push('  ' + (Object.entries(counts) as Array<[FindingStatus, number]>).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${int(n)}`).join(' · '));
   const alarms = [...ALARM_STATUSES].reduce((n, st) => n + counts[st], 0);
   out.push(alarms ? `  ${alarms} file(s) need attention: restore them from a backup and check the disk.` : '  No corruption found.');
-  let shown = 0;
-  const interesting: string[] = [];
-  for await (const f of query.allFindings(s.id)) {
-    if (f.status === 'new' || f.status === 'touched') continue;
-    if (shown++ < SHOWN) interesting.push(`  ${f.status.padEnd(24)} ${f.path}${f.detail ? `  — ${f.detail}` : ''}`);
-  }
-  if (interesting.length) out.push('Findings:', ...interesting);
-  if (shown > SHOWN) out.push(`  … and ${shown - SHOWN} more: bitarr show ${s.id}`);
+  const notable = await query.notable(s.id, SHOWN);
+  if (notable.items.length) out.push('Findings:', ...notable.items.map((f) => `  ${f.status.padEnd(24)} ${f.path}${f.detail ? `  — ${f.detail}` : ''}`));
+  if (notable.total > SHOWN) out.push(`  … and ${notable.total - SHOWN} more: bitarr show ${s.id}`);
   process.stdout.write(out.join('\n') + '\n');
 }

@@ -61,9 +61,13 @@ export class FindingRepository {
   }
 
   /** Keyset page in path order, optionally one status. */
-  async page(scanId: number, opts: { status?: FindingStatus; after?: { path: string; id: number } | null; limit: number }): Promise<FindingRow[]> {
+  async page(
+    scanId: number,
+    opts: { status?: FindingStatus; except?: FindingStatus[]; after?: { path: string; id: number } | null; limit: number },
+  ): Promise<FindingRow[]> {
     const q = this.select(this.db).where({ scan_id: scanId });
     if (opts.status) q.andWhere({ status: opts.status });
+    if (opts.except?.length) q.whereNotIn('status', opts.except);
     if (opts.after) {
       const a = opts.after;
       q.andWhere((w) => w.where('path', '>', a.path).orWhere((x) => x.where('path', a.path).andWhere('id', '>', a.id)));
@@ -77,9 +81,10 @@ export class FindingRepository {
     return (await q.orderBy([{ column: 'path' }, { column: 'id' }]).offset(offset).limit(limit)).map(fromRow);
   }
 
-  async count(scanId: number, status?: FindingStatus): Promise<number> {
+  async count(scanId: number, status?: FindingStatus, except?: FindingStatus[]): Promise<number> {
     const q = this.db('scan_findings').where({ scan_id: scanId });
     if (status) q.andWhere({ status });
+    if (except?.length) q.whereNotIn('status', except);
     const r = await q.count({ n: '*' }).first();
     return Number(r?.n ?? 0);
   }

@@ -51,6 +51,14 @@ export class ScanQueryService {
     return { total: await this.findings.count(id, status), items: rows.map((r) => view(r, roots)) };
   }
 
+  /** The first findings worth a look (not `new` or `touched`), and how many there are. */
+  async notable(id: number, limit: number): Promise<{ total: number; items: FindingView[] }> {
+    const { roots } = await this.summary(id);
+    const except: FindingStatus[] = ['new', 'touched'];
+    const rows = await this.findings.page(id, { except, limit });
+    return { total: await this.findings.count(id, undefined, except), items: rows.map((r) => view(r, roots)) };
+  }
+
   /** Every recorded finding of a scan, in path order, a page at a time (never all in memory). */
   async *allFindings(id: number): AsyncGenerator<FindingView> {
     const { roots } = await this.summary(id);
