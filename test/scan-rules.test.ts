@@ -7,7 +7,7 @@ import test from 'ava';
 import { mkdir, rename, rm, stat, symlink, unlink, utimes, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { alarms, byPath, scan, tempDir } from './helpers/bitarr.js';
+import { alarms, bitarr, byPath, scan, tempDir } from './helpers/bitarr.js';
 
 async function tree(root: string) {
   await mkdir(join(root, 'photos/2020'), { recursive: true });
@@ -169,4 +169,19 @@ test('one scan over several roots reports each finding against its own root, and
   t.is(host.hostname, (await import('node:os')).hostname());
   const again = await scan([a, b], cfg);
   t.is((again.json as unknown as { host: { id: string } }).host.id, host.id, 'the host id is kept in the config dir');
+});
+
+test('without --json a person gets a short summary and the findings that matter', async (t) => {
+  const dir = await tempDir(t);
+  const root = join(dir, 'data');
+  await tree(root);
+  const cfg = join(dir, 'cfg');
+  const first = await bitarr(['scan', root, '--config-dir', cfg]);
+  t.is(first.code, 0);
+  t.regex(first.stdout, /^Scan 1 completed in [\d.]+s: 9 files, [\d.]+ [KM]B .*xxh3-128\n/);
+  t.regex(first.stdout, /\n {2}new 9\n {2}No corruption found\.\n$/, 'new files are counted, not listed');
+  await appendFile(join(root, 'docs/letter.txt'), 'more');
+  const second = await bitarr(['scan', root, '--config-dir', cfg]);
+  t.regex(second.stdout, /ok 8 · modified 1\n {2}No corruption found\.\nFindings:\n {2}modified {17}docs\/letter\.txt {2}— size 1200 → 1204, mtime changed\n$/);
+  t.is(second.stderr, '', 'no progress line when stderr is not a terminal');
 });

@@ -54,7 +54,7 @@ export async function describeRoot(path: string): Promise<RootDevice> {
       out.note =
         e.code === 'ENOENT'
           ? 'blkid is not installed: filesystem UUID unknown'
-          : `blkid could not read ${mount.source} (${(e.stderr || e.message).trim() || 'exit ' + e.code}); reading the device needs root or the disk group`;
+          : `blkid could not read ${mount.source} (${(e.stderr || e.message).trim() || 'exit ' + e.code})${process.getuid?.() === 0 ? '' : '; reading the device needs root or the disk group'}`;
     }
   } else if (mount) {
     out.note = `not a block device (${mount.fsType} from ${mount.source}): no filesystem UUID`;
