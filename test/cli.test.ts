@@ -2,7 +2,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bitarr, dump, openDb, scan, tempDir } from './helpers/bitarr.js';
+import { spawn } from 'node:child_process';
+import { bitarr, CLI, collect, dump, openDb, scan, tempDir } from './helpers/bitarr.js';
 import { labTest } from './lab/index.js';
 
 async function setup(t: ExecutionContext) {
@@ -115,4 +116,18 @@ test('says plainly that PostgreSQL is not supported yet instead of half-working'
   t.is(r.code, 2);
   t.regex(r.stderr, /^bitarr: DATABASE_URL \(PostgreSQL\) is not supported yet/);
   t.is(await dump(s.cfg), before);
+});
+
+test('on a terminal, scan shows live progress: files, bytes, rate and the file being read', async (t) => {
+  const s = await setup(t);
+  for (let i = 0; i < 20; i++) await writeFile(join(s.root, `big${i}.bin`), Buffer.alloc(200_000, i));
+  // util-linux `script` gives the command a pseudo-terminal, as a person's shell would.
+  const cmd = `${process.execPath} ${CLI} scan ${s.root} --config-dir ${s.cfg} --max-rate 2M --threads 1`;
+  const r = await collect(spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  t.is(r.code, 0, r.stdout + r.stderr);
+  const frames = r.stdout.split('\r\x1b[K').filter((f) => /files/.test(f) && !/Scan \d/.test(f));
+  t.true(frames.length >= 3, `several progress frames were drawn (${frames.length})`);
+  t.regex(frames[frames.length - 1], /^\d[\d,]* files {2}[\d.]+ [KM]?B {2}[\d.]+ [KM]?B\/s .*big\d+\.bin/);
+  t.regex(frames.join(''), / ETA [\d.]+s/, 'an ETA from the previous scan of these roots');
+  t.regex(r.stdout, /Scan 2 completed/);
 });
