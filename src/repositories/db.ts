@@ -41,23 +41,8 @@ export async function openDatabase(config: Config): Promise<Db> {
   // them first, so it is refused until that is built and tested rather than half-working.
   if (config.databaseUrl) throw environmentError('DATABASE_URL (PostgreSQL) is not supported yet; unset it to use SQLite in the config dir');
   prepareConfigDir(config.configDir);
-  const db = knexFactory({
-    client: 'sqlite3',
-    connection: { filename: join(config.configDir, 'bitarr.db') },
-    useNullAsDefault: true,
-    // One connection: SQLite has one writer, and a single connection keeps PRAGMAs in force.
-    pool: {
-      min: 1,
-      max: 1,
-      afterCreate: (conn: any, done: (err: Error | null, conn: unknown) => void) => {
-        conn.exec(
-          'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;',
-          (err: Error | null) => done(err, conn),
-        );
-      },
-    },
-    migrations: { migrationSource },
-  });
+  // One connection: SQLite has one writer, and a single connection keeps PRAGMAs in force.
+  const db = sqlite(config, 1, 'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;');
   try {
     await refuseNewerDatabase(db);
     await db.migrate.latest();
@@ -85,16 +70,22 @@ async function refuseNewerDatabase(db: Db): Promise<void> {
  * so a scan's baseline lookups never queue behind its own write transactions.
  */
 export function openReader(config: Config): Db {
+  return sqlite(config, 3, 'PRAGMA query_only = ON; PRAGMA busy_timeout = 10000;');
+}
+
+/** A knex pool on the config dir's SQLite file; `pragmas` run on every new connection. */
+function sqlite(config: Config, connections: number, pragmas: string): Db {
   return knexFactory({
     client: 'sqlite3',
     connection: { filename: join(config.configDir, 'bitarr.db') },
     useNullAsDefault: true,
     pool: {
       min: 1,
-      max: 3,
-      afterCreate: (conn: any, done: (err: Error | null, conn: unknown) => void) => {
-        conn.exec('PRAGMA query_only = ON; PRAGMA busy_timeout = 10000;', (err: Error | null) => done(err, conn));
+      max: connections,
+      afterCreate: (conn: { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) => {
+        conn.exec(pragmas, (err) => done(err, conn));
       },
     },
+    migrations: { migrationSource },
   });
 }
