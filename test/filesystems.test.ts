@@ -106,3 +106,36 @@ for (const fs of LAB_FILESYSTEMS) {
 function labTestFor(fs: LabFs) {
   return labTest(['root', ...fsNeeds(fs)]);
 }
+
+labTestFor('vfat')('vfat: rot in the FAT itself (a cluster chain cut short) makes the file unreadable, not ok', async (t) => {
+  const lab = await Lab.create('vfat');
+  t.teardown(() => lab.dispose());
+  const cfg = join(await tempDir(t), 'cfg');
+  await lab.writeFiles({ 'album/track01.flac': 200_000, 'album/track02.flac': 200_000 });
+  await age(lab, ['album/track01.flac', 'album/track02.flac']);
+  t.is((await scan(lab.mnt, cfg)).code, 0);
+
+  // End track01's cluster chain after its first cluster, in both copies of the FAT.
+  const [first] = (await lab.mapFiles(['album/track01.flac'])).get('album/track01.flac')!;
+  await lab.unmount();
+  const img = await open(lab.img, 'r+');
+  const boot = Buffer.alloc(512);
+  await img.read(boot, 0, 512, 0);
+  const bytesPerSector = boot.readUInt16LE(11);
+  const clusterSize = boot[13] * bytesPerSector;
+  const reserved = boot.readUInt16LE(14) * bytesPerSector;
+  const fatCount = boot[16];
+  const fatSize = boot.readUInt32LE(36) * bytesPerSector;
+  const cluster = (first.physical - (reserved + fatCount * fatSize)) / clusterSize + 2;
+  t.true(Number.isInteger(cluster) && cluster >= 2, `cluster ${cluster}`);
+  const endOfChain = Buffer.alloc(4);
+  endOfChain.writeUInt32LE(0x0fffffff);
+  for (let copy = 0; copy < fatCount; copy++) await img.write(endOfChain, 0, 4, reserved + copy * fatSize + cluster * 4);
+  await img.close();
+  await lab.mount();
+
+  const r = await scan(lab.mnt, cfg);
+  t.is(r.code, 1, r.stderr);
+  t.deepEqual(byPath(r.json), { 'album/track01.flac': 'unreadable' });
+  t.regex(r.json.findings[0].detail ?? '', /the filesystem reports 200000 bytes but reading ends at \d+: the file's allocation is damaged/);
+});
