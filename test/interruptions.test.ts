@@ -133,3 +133,24 @@ test('a root emptied mid-scan (a sync gone wrong, a share reset) interrupts the 
   t.is(j.counts.missing, 0);
   t.is(j.counts.vanished, 0);
 });
+
+test('a scan killed with -9 can be resumed: it continues the same scan and counts every file once', async (t) => {
+  const dir = await tempDir(t);
+  const root = join(dir, 'data');
+  const cfg = join(dir, 'cfg');
+  await tree(root);
+  const child = start(['scan', root, '--config-dir', cfg, '--json', '--max-rate', '1M', '--threads', '2']);
+  const done = collect(child);
+  await waitForProgress(cfg, 1);
+  child.kill('SIGKILL');
+  await done;
+
+  const r = await scan(root, cfg, ['--resume']);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.json.scanId, 1, 'the killed scan itself is continued');
+  t.is(r.json.status, 'completed');
+  t.is(r.json.counts.new, FILES);
+  t.is(r.json.files, FILES);
+  t.is(r.json.findings.length, FILES, 'no file recorded twice');
+  t.is(new Set(r.json.findings.map((f) => f.path)).size, FILES);
+});
