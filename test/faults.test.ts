@@ -5,7 +5,7 @@
  */
 import { chmod, chown, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { alarms, byPath, collect, scan, start, tempDir, waitForProgress, type ScanJson } from './helpers/bitarr.js';
+import { alarms, byPath, scan, startScanMidway, tempDir, type ScanJson } from './helpers/bitarr.js';
 import { Lab, fsNeeds, labTest } from './lab/index.js';
 
 const ext4 = labTest(['root', ...fsNeeds('ext4')]);
@@ -17,9 +17,7 @@ ext4('a filesystem unmounted (lazily) mid-scan interrupts the scan: nothing miss
   const files = await lab.randomTree(120, { seed: 3 });
   t.is((await scan(lab.mnt, cfg)).code, 0);
 
-  const child = start(['scan', lab.mnt, '--config-dir', cfg, '--json', '--max-rate', '4M', '--threads', '2']);
-  const done = collect(child);
-  await waitForProgress(cfg, 1);
+  const { done } = await startScanMidway(lab.mnt, cfg, '4M');
   await lab.unmount({ lazy: true });
   const r = await done;
   const j: ScanJson = JSON.parse(r.stdout);

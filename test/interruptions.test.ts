@@ -3,12 +3,12 @@
  * and resumes, kill -9 leaves a consistent database, files rewritten while being read are
  * retried and never called corrupted.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { alarms, bitarr, byPath, collect, openDb, scan, start, tempDir, waitForProgress, type ScanJson } from './helpers/bitarr.js';
+import { alarms, bitarr, byPath, openDb, scan, startScanMidway, tempDir, type ScanJson } from './helpers/bitarr.js';
 
 const FILES = 400;
 
@@ -19,15 +19,17 @@ async function tree(root: string) {
   }
 }
 
-test('Ctrl-C stops cleanly, marks nothing missing, and --resume finishes the same scan', async (t) => {
+async function setup(t: ExecutionContext) {
   const dir = await tempDir(t);
   const root = join(dir, 'data');
-  const cfg = join(dir, 'cfg');
   await tree(root);
+  return { root, cfg: join(dir, 'cfg') };
+}
+
+test('Ctrl-C stops cleanly, marks nothing missing, and --resume finishes the same scan', async (t) => {
+  const { root, cfg } = await setup(t);
   // ~6.5 MB at 1 MB/s: a scan that is surely still running when interrupted.
-  const child = start(['scan', root, '--config-dir', cfg, '--json', '--max-rate', '1M', '--threads', '2']);
-  const done = collect(child);
-  await waitForProgress(cfg, 1);
+  const { child, done } = await startScanMidway(root, cfg);
   child.kill('SIGINT');
   const r = await done;
   t.is(r.code, 130, r.stderr);
@@ -51,17 +53,12 @@ test('Ctrl-C stops cleanly, marks nothing missing, and --resume finishes the sam
 });
 
 test('kill -9 mid-scan leaves an intact database; the next scan finds nothing wrong', async (t) => {
-  const dir = await tempDir(t);
-  const root = join(dir, 'data');
-  const cfg = join(dir, 'cfg');
-  await tree(root);
+  const { root, cfg } = await setup(t);
   t.is((await scan(root, cfg)).code, 0);
   // Edit a few files so the killed scan has real work to write.
   for (let i = 0; i < 10; i++) await writeFile(join(root, 'd1', `f${i}.bin`), randomBytes(20_000));
 
-  const child = start(['scan', root, '--config-dir', cfg, '--json', '--max-rate', '1M', '--threads', '2']);
-  const done = collect(child);
-  await waitForProgress(cfg, 1);
+  const { child, done } = await startScanMidway(root, cfg);
   child.kill('SIGKILL');
   t.is((await done).signal, 'SIGKILL');
 
@@ -116,14 +113,9 @@ test('a file rewritten while it is read is retried, then modified; one that neve
 });
 
 test('a root emptied mid-scan (a sync gone wrong, a share reset) interrupts the scan: nothing missing, nothing vanished', async (t) => {
-  const dir = await tempDir(t);
-  const root = join(dir, 'data');
-  const cfg = join(dir, 'cfg');
-  await tree(root);
+  const { root, cfg } = await setup(t);
   t.is((await scan(root, cfg)).code, 0);
-  const child = start(['scan', root, '--config-dir', cfg, '--json', '--max-rate', '1M', '--threads', '2']);
-  const done = collect(child);
-  await waitForProgress(cfg, 1);
+  const { done } = await startScanMidway(root, cfg);
   for (let d = 0; d < 4; d++) await rm(join(root, `d${d}`), { recursive: true, force: true });
   const r = await done;
   const j: ScanJson = JSON.parse(r.stdout);
@@ -135,13 +127,8 @@ test('a root emptied mid-scan (a sync gone wrong, a share reset) interrupts the 
 });
 
 test('a scan killed with -9 can be resumed: it continues the same scan and counts every file once', async (t) => {
-  const dir = await tempDir(t);
-  const root = join(dir, 'data');
-  const cfg = join(dir, 'cfg');
-  await tree(root);
-  const child = start(['scan', root, '--config-dir', cfg, '--json', '--max-rate', '1M', '--threads', '2']);
-  const done = collect(child);
-  await waitForProgress(cfg, 1);
+  const { root, cfg } = await setup(t);
+  const { child, done } = await startScanMidway(root, cfg);
   child.kill('SIGKILL');
   await done;
 

@@ -115,3 +115,14 @@ export async function waitForProgress(configDir: string, files: number, timeoutM
     await db.destroy();
   }
 }
+
+/**
+ * Starts a throttled `scan --json` and resolves once it has saved progress, so the caller can
+ * interrupt it mid-scan. `done` resolves with the process's result.
+ */
+export async function startScanMidway(root: string, configDir: string, rate = '1M') {
+  const child = start(['scan', root, '--config-dir', configDir, '--json', '--max-rate', rate, '--threads', '2']);
+  const done = collect(child);
+  await waitForProgress(configDir, 1);
+  return { child, done };
+}
