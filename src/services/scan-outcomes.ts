@@ -27,6 +27,8 @@ export interface Job {
   attempts: number;
   /** The suspect read, while its confirming re-read is in flight. */
   first?: HashSuccess;
+  /** Where no change time shows writes, a corruption is confirmed twice, the second time later. */
+  confirmedOnce?: boolean;
 }
 
 export const BUSY_RETRIES = 3;
@@ -97,6 +99,13 @@ export class ScanOutcomes {
     if (first && job.baseline && first.size === r.size && first.mtimeNs === r.mtimeNs && first.ctimeNs === r.ctimeNs) {
       const v = confirmSuspect(job.baseline.hash, first.hash, r.hash, job.root.traits, job.root.fsName, r.cacheBypassed === true);
       if (v.kind === 'changing') return this.retryOrBusy(job, v.why);
+      // Without a change time, a writer that paused between two reads looks exactly like rot
+      // (fusefat does not even move the mtime): look again after the walk, when it has had time.
+      if (v.status === 'corrupted' && !job.root.traits.hasChangeTime && !job.confirmedOnce) {
+        job.confirmedOnce = true;
+        this.retries.push(job);
+        return;
+      }
       // Corrupted or unstable: the baseline keeps the good hash.
       this.writer.markSeen(job.path);
       this.note(job.root, job.path, v.status, v.detail, r.size, r);
