@@ -1,52 +1,20 @@
 // Turning tool output into physical extents. Parsers are pure so they can be reasoned about
 // (and tested) without a filesystem; the lab decides when each one may run.
 import { open } from 'node:fs/promises';
+import { parseFilefrag, type FiemapFile } from '../../src/shared/fiemap.js';
 import type { Extent } from './filesystems.js';
 import { run } from './host.js';
-
-export interface FiemapFile {
-  size: number;
-  extents: Extent[];
-}
-
-// FIEMAP flags under which "physical" is not where the file's bytes are right now.
-const NOT_ON_DISK = /\b(delalloc|unknown_loc|encoded|data_encrypted|unwritten)\b/;
-
-/**
- * Parses `filefrag -v -b1 FILE...` (one process for all files; -b1 makes every number bytes).
- * Inline data (btrfs small files) lives inside metadata, so such a file maps to no extents.
- */
-export function parseFilefrag(output: string, rels: string[]): Map<string, FiemapFile> {
-  const files = new Map<string, FiemapFile>();
-  let current: FiemapFile | undefined;
-  let rel = '';
-  for (const line of output.split('\n')) {
-    const header = /^File size of (.*) is (\d+) \(/.exec(line);
-    if (header) {
-      rel = rels[files.size] ?? '';
-      if (header[1] !== rel) throw new Error(`filefrag reported ${JSON.stringify(header[1])} where ${JSON.stringify(rel)} was expected`);
-      current = { size: Number(header[2]), extents: [] };
-      files.set(rel, current);
-      continue;
-    }
-    const row = /^\s*\d+:\s*(\d+)\.\.\s*\d+:\s*(\d+)\.\.\s*\d+:\s*(\d+):(?:\s*\d+:)?\s*([\w,]*)\s*$/.exec(line);
-    if (!row || !current) continue;
-    const [, logical, physical, length, flags = ''] = row;
-    if (flags.includes('inline')) continue;
-    // Speculative preallocation past EOF (xfs) is the file's, but holds none of its bytes.
-    if (Number(logical) >= current.size) continue;
-    if (NOT_ON_DISK.test(flags)) throw new Error(`${rel}: extent at ${logical} is not on disk yet (${flags})`);
-    current.extents.push({ logical: Number(logical), physical: Number(physical), length: Number(length) });
-  }
-  const unreported = rels.filter((r) => !files.has(r));
-  if (unreported.length > 0) throw new Error(`filefrag said nothing about ${unreported.join(', ')}`);
-  return files;
-}
 
 export async function fiemap(mnt: string, rels: string[]): Promise<Map<string, FiemapFile>> {
   if (rels.length === 0) return new Map();
   const { stdout } = await run('filefrag', ['-v', '-b1', '--', ...rels], { cwd: mnt });
-  return parseFilefrag(stdout, rels);
+  const files = parseFilefrag(stdout, rels);
+  const unreported = rels.filter((r) => !files.has(r));
+  if (unreported.length > 0) throw new Error(`filefrag said nothing about ${unreported.join(', ')}`);
+  for (const [rel, file] of files) {
+    if (file.notOnDisk.length > 0) throw new Error(`${rel}: extents not on disk yet (${file.notOnDisk.join('; ')})`);
+  }
+  return files;
 }
 
 export interface BtrfsChunk {
