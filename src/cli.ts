@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /** The `bitarr` command: wiring only. Errors are decided here, once. */
 import { BitarrError } from './domain/errors.js';
+import { devicesCommand } from './cli/devices.command.js';
 import { filesCommand } from './cli/files.command.js';
 import { historyCommand, showCommand } from './cli/history.command.js';
+import { pluginsCommand } from './cli/plugins.command.js';
 import { EXIT_ERROR, scanCommand } from './cli/scan.command.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -10,6 +12,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   history: historyCommand,
   show: showCommand,
   files: filesCommand,
+  devices: devicesCommand,
+  plugins: pluginsCommand,
 };
 
 const USAGE = `usage: bitarr <command> [options]
@@ -21,6 +25,10 @@ const USAGE = `usage: bitarr <command> [options]
                  a scan's findings
   files PATH [--json]
                  what Bitarr knows of each file at or below PATH
+  devices [--all] [--json]
+                 this host's storage devices, their mounts, type and what could not be learned
+  plugins [--json]
+                 filesystem and platform plugins, and why any is not ready
 
   Every command takes --config-dir DIR (default: $BITARR_CONFIG_DIR or ./data).
   Exit codes: 0 nothing wrong, 1 a file is corrupted, unreadable or unstable, 2 an error of use or environment.

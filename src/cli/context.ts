@@ -1,7 +1,11 @@
-/** What every command needs: config, an open database, this host. */
+/** What every command needs: config, an open database, this host; plugins and devices on demand. */
 import { loadConfig, type Config } from '../config/index.js';
+import { PluginHost } from '../plugin-host/plugin-host.js';
 import { openDatabase, type Db } from '../repositories/db.js';
+import { DeviceRepository } from '../repositories/device.repository.js';
 import { loadHostIdentity, type HostIdentity } from '../repositories/host.repository.js';
+import { DeviceService } from '../services/device.service.js';
+import { join } from 'node:path';
 
 export interface Context {
   config: Config;
@@ -13,4 +17,19 @@ export async function openContext(configDir: string | undefined): Promise<Contex
   const config = loadConfig({ configDir });
   const db = await openDatabase(config);
   return { config, db, host: loadHostIdentity(config.configDir) };
+}
+
+/** Built-in plugins and the user's in <config-dir>/plugins. Problems are logged to stderr only with `verbose`. */
+export function loadPlugins(config: Config, log?: (line: string) => void): Promise<PluginHost> {
+  return PluginHost.load({ userDir: join(config.configDir, 'plugins'), log: log ?? (() => undefined) });
+}
+
+export function deviceService(ctx: Context, plugins: PluginHost): DeviceService {
+  return new DeviceService(new DeviceRepository(ctx.db), plugins, {
+    id: ctx.host.id,
+    hostname: ctx.host.hostname,
+    addresses: ctx.host.addresses,
+    hostnameOverride: ctx.config.hostnameOverride,
+    addressOverride: ctx.config.addressOverride,
+  }, undefined, (line) => process.stderr.write(`bitarr: ${line}\n`));
 }

@@ -5,7 +5,7 @@ import { ALARM_STATUSES, type FindingStatus } from '../domain/findings.js';
 import { ScanQueryService, fullCounts } from '../services/scan-query.service.js';
 import { ScanService, type ScanOutcome } from '../services/scan.service.js';
 import { openReader } from '../repositories/db.js';
-import { openContext } from './context.js';
+import { deviceService, loadPlugins, openContext } from './context.js';
 import { bytes, duration, int, isoFromNs } from './format.js';
 import { parse, parseRate, writeJsonStream } from './args.js';
 import { ProgressLine } from './progress.js';
@@ -35,7 +35,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
   const ctx = await openContext(values['config-dir'] as string | undefined);
   const reader = openReader(ctx.config);
   try {
-    const service = new ScanService(ctx.db, reader, ctx.host);
+    const devices = deviceService(ctx, await loadPlugins(ctx.config));
+    const service = new ScanService(ctx.db, reader, ctx.host, (path) => devices.forScan(path));
     const handle = await service.start({
       roots: positionals,
       algorithm,
@@ -76,12 +77,12 @@ export async function scanCommand(argv: string[]): Promise<number> {
 }
 
 function deviceJson(d: ScanOutcome['roots'][number]['device']) {
-  return { source: d.source, fsType: d.fsType, mountType: d.mountType, mountPoint: d.mountPoint, uuid: d.uuid, label: d.label, note: d.note };
+  return { id: d.deviceId, source: d.source, fsType: d.fsType, mountType: d.mountType, mountPoint: d.mountPoint, uuid: d.uuid, label: d.label, note: d.note };
 }
 
 async function printJson(o: ScanOutcome, query: ScanQueryService, host: { id: string; hostname: string; address: string | null }) {
   const s = o.scan;
-  const devices = [...new Map(o.roots.map((r) => [r.device.uuid ?? r.device.source ?? r.path, deviceJson(r.device)])).values()];
+  const devices = [...new Map(o.roots.map((r) => [r.device.deviceId ?? r.device.uuid ?? r.device.source ?? r.path, deviceJson(r.device)])).values()];
   const head = {
     scanId: s.id,
     status: o.status,

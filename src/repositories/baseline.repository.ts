@@ -18,7 +18,15 @@ export interface BaselineRow {
   missingSinceScanId: number | null;
 }
 
-export type BaselineWrite = Omit<BaselineRow, 'id'>;
+/** `deviceId`: the storage device the file was verified on (null where no detector knew it). */
+export type BaselineWrite = Omit<BaselineRow, 'id'> & { deviceId: number | null };
+
+/**
+ * Baselines of a disk that is no longer mounted where they were verified wait under this prefix
+ * plus the device id, out of every walked path's range ("\u0001" sorts before "/").
+ */
+const PARKED = '\u0001';
+const parkedPrefix = (deviceId: number) => `${PARKED}${deviceId}`;
 
 const BIG_COLS = ['size', 'mtime_ns', 'ctime_ns', 'inode', 'verified_at_ns'];
 
@@ -40,11 +48,11 @@ function fromRow(r: any): BaselineRow {
   };
 }
 
-const COLS = ['path', 'kind', 'size', 'mtime_ns', 'ctime_ns', 'inode', 'hash', 'algorithm', 'verified_at_ns', 'first_scan_id', 'last_seen_scan_id', 'missing_since_scan_id'];
+const COLS = ['path', 'kind', 'size', 'mtime_ns', 'ctime_ns', 'inode', 'hash', 'algorithm', 'verified_at_ns', 'first_scan_id', 'last_seen_scan_id', 'missing_since_scan_id', 'device_id'];
 const upsertSql = multiRowInsert('baselines', COLS, ` ON CONFLICT (path) DO UPDATE SET ${COLS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`);
 
 function pushRow(out: unknown[], b: BaselineWrite) {
-  out.push(b.path, b.kind, bind(b.size), bind(b.mtimeNs), bind(b.ctimeNs), bind(b.inode), b.hash, b.algorithm, bind(b.verifiedAtNs), b.firstScanId, b.lastSeenScanId, b.missingSinceScanId);
+  out.push(b.path, b.kind, bind(b.size), bind(b.mtimeNs), bind(b.ctimeNs), bind(b.inode), b.hash, b.algorithm, bind(b.verifiedAtNs), b.firstScanId, b.lastSeenScanId, b.missingSinceScanId, b.deviceId);
 }
 
 export class BaselineRepository {
@@ -132,5 +140,37 @@ export class BaselineRepository {
       .limit(limit);
     if (after !== null) q.andWhere('path', '>', after);
     return (await q).map(fromRow);
+  }
+
+  /**
+   * Makes `mountPoint` hold `deviceId`'s baselines. Another disk's baselines found there are
+   * parked under its id; this disk's, if it was verified at another mount point before (plain or
+   * parked), move here. Returns what moved, for the scan's note. One transaction.
+   */
+  async followDevice(deviceId: number, mountPoint: string, previousMountPoints: string[]): Promise<{ parked: number; moved: number; from: string | null }> {
+    const [lo, hi] = subtreeRange(mountPoint);
+    return this.db.transaction(async (trx) => {
+      const parked = await trx('baselines')
+        .where('path', '>=', lo)
+        .andWhere('path', '<', hi)
+        .whereNotNull('device_id')
+        .andWhereNot('device_id', deviceId)
+        .update({ path: trx.raw(`? || device_id || path`, [PARKED]) });
+      const here = await trx('baselines').where('path', '>=', lo).andWhere('path', '<', hi).andWhere('device_id', deviceId).first('id');
+      if (here) return { parked, moved: 0, from: null };
+      for (const old of previousMountPoints) {
+        for (const from of [old, parkedPrefix(deviceId) + old]) {
+          const [olo, ohi] = subtreeRange(from);
+          // SQLite's substr counts characters (code points), not UTF-16 units.
+          const moved = await trx('baselines')
+            .where('path', '>=', olo)
+            .andWhere('path', '<', ohi)
+            .andWhere('device_id', deviceId)
+            .update({ path: trx.raw(`? || substr(path, ?)`, [lo.slice(0, -1), [...olo].length]) });
+          if (moved) return { parked, moved, from: old };
+        }
+      }
+      return { parked, moved: 0, from: null };
+    });
   }
 }

@@ -9,9 +9,11 @@ import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config/index.js';
 import { environmentError } from '../domain/errors.js';
 import * as m001 from '../../migrations/20261125_001_engine.js';
+import * as m002 from '../../migrations/20261125_002_devices.js';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125_001_engine': m001,
+  '20261125_002_devices': m002,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -8,6 +8,8 @@ export interface HostIdentity {
   id: string;
   hostname: string;
   address: string | null;
+  /** Every non-loopback address, IPv4 first; `address` is the first. */
+  addresses: string[];
 }
 
 export function loadHostIdentity(configDir: string): HostIdentity {
@@ -22,12 +24,13 @@ export function loadHostIdentity(configDir: string): HostIdentity {
     id = randomUUID();
     writeFileSync(file, id + '\n', { mode: 0o644 });
   }
-  return { id, hostname: hostname(), address: primaryAddress() };
+  const addresses = hostAddresses();
+  return { id, hostname: hostname(), address: addresses[0] ?? null, addresses };
 }
 
-function primaryAddress(): string | null {
+function hostAddresses(): string[] {
   const all = Object.values(networkInterfaces()).flatMap((l) => l ?? []);
-  const v4 = all.find((a) => a.family === 'IPv4' && !a.internal);
-  const v6 = all.find((a) => a.family === 'IPv6' && !a.internal && !a.address.startsWith('fe80'));
-  return v4?.address ?? v6?.address ?? null;
+  const v4 = all.filter((a) => a.family === 'IPv4' && !a.internal).map((a) => a.address);
+  const v6 = all.filter((a) => a.family === 'IPv6' && !a.internal && !a.address.startsWith('fe80')).map((a) => a.address);
+  return [...new Set([...v4, ...v6])];
 }

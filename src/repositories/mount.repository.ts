@@ -18,13 +18,26 @@ export interface RootDevice {
   label: string | null;
   /** What could not be learned, and why. */
   note: string | null;
+  /** The recorded storage device and mount, when a detector recognised them. */
+  deviceId: number | null;
+  mountId: number | null;
+}
+
+/** What a detector said of the root's device; without it, blkid is asked directly. */
+export interface KnownDevice {
+  deviceId: number | null;
+  mountId: number | null;
+  fsType: string;
+  uuid: string | null;
+  label: string | null;
+  note: string | null;
 }
 
 export async function readMountTable() {
   return parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8'));
 }
 
-export async function describeRoot(path: string): Promise<RootDevice> {
+export async function describeRoot(path: string, known: KnownDevice | null = null): Promise<RootDevice> {
   const st = await stat(path, { bigint: true });
   const mount = mountFor(await readMountTable(), path);
   const out: RootDevice = {
@@ -36,7 +49,10 @@ export async function describeRoot(path: string): Promise<RootDevice> {
     uuid: null,
     label: null,
     note: mount ? null : 'no mount found for this path in /proc/self/mountinfo',
+    deviceId: known?.deviceId ?? null,
+    mountId: known?.mountId ?? null,
   };
+  if (known) return { ...out, fsType: known.fsType || out.fsType, uuid: known.uuid, label: known.label, note: known.note };
   if (mount?.source.startsWith('/dev/')) {
     try {
       const { stdout } = await run('blkid', ['-p', '-o', 'export', mount.source], { timeout: 10_000 });

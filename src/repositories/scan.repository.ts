@@ -62,6 +62,8 @@ const rootFromRow = (r: any): ScanRootRow => ({
     uuid: r.fs_uuid,
     label: r.fs_label,
     note: r.device_note,
+    deviceId: r.device_id ?? null,
+    mountId: r.mount_id ?? null,
   },
 });
 
@@ -108,6 +110,8 @@ export class ScanRepository {
           fs_uuid: r.device.uuid,
           fs_label: r.device.label,
           device_note: r.device.note,
+          device_id: r.device.deviceId,
+          mount_id: r.device.mountId,
         })),
       );
       return id;
@@ -120,7 +124,7 @@ export class ScanRepository {
   }
 
   async roots(scanId: number): Promise<ScanRootRow[]> {
-    const rows = await this.db('scan_roots').select('id', 'scan_id', 'path', 'mount_point', 'mount_type', 'fs_type', 'source', 'fs_uuid', 'fs_label', 'device_note', ...asText(this.db, 'dev')).where({ scan_id: scanId }).orderBy('id');
+    const rows = await this.db('scan_roots').select('id', 'scan_id', 'path', 'mount_point', 'mount_type', 'fs_type', 'source', 'fs_uuid', 'fs_label', 'device_note', 'device_id', 'mount_id', ...asText(this.db, 'dev')).where({ scan_id: scanId }).orderBy('id');
     return rows.map(rootFromRow);
   }
 

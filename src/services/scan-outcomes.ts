@@ -138,6 +138,7 @@ export class ScanOutcomes {
       firstScanId: job.baseline?.firstScanId ?? this.scanId,
       lastSeenScanId: this.scanId,
       missingSinceScanId: null,
+      deviceId: job.root.row.device.deviceId,
     });
     this.note(job.root, job.path, v.status, v.detail, r.size, r);
   }

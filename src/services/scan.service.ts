@@ -11,7 +11,7 @@ import { Exclusions } from '../domain/exclusions.js';
 import { BaselineRepository } from '../repositories/baseline.repository.js';
 import { FindingRepository } from '../repositories/finding.repository.js';
 import type { HostIdentity } from '../repositories/host.repository.js';
-import { describeRoot, type RootDevice } from '../repositories/mount.repository.js';
+import { describeRoot, type KnownDevice, type RootDevice } from '../repositories/mount.repository.js';
 import { ScanRepository, type ScanRow, type ScanStatus } from '../repositories/scan.repository.js';
 import { ScanRun } from './scan-run.js';
 
@@ -65,6 +65,7 @@ const isAlive = (pid: number) => {
 export class ScanService {
   private readonly scans: ScanRepository;
   private readonly baselines: BaselineRepository;
+  private readonly writeBaselines: BaselineRepository;
   private readonly findings: FindingRepository;
 
   /** `reader` is a second connection for the lookups a scan makes while it writes. */
@@ -72,9 +73,12 @@ export class ScanService {
     private readonly db: Knex,
     reader: Knex,
     private readonly host: HostIdentity,
+    /** Recognises the device behind a root (the detector plugins); without it blkid is asked. */
+    private readonly locate: ((path: string) => Promise<{ known: KnownDevice | null; previousMountPoints: string[] }>) | null = null,
   ) {
     this.scans = new ScanRepository(db);
     this.baselines = new BaselineRepository(reader);
+    this.writeBaselines = new BaselineRepository(db);
     this.findings = new FindingRepository(db);
   }
 
@@ -92,7 +96,7 @@ export class ScanService {
       if (scan.algorithm !== req.algorithm) req = { ...req, algorithm: scan.algorithm as Algorithm };
       await this.scans.reopen(scan.id);
     }
-    const devices = await Promise.all(roots.map(async (path) => ({ path, device: await describeRoot(path) })));
+    const devices = await Promise.all(roots.map((path) => this.describe(path)));
     const scanId = scan?.id ?? (await this.scans.create(this.host, req.algorithm, { excludes: req.excludes, threads: req.threads, maxRate: req.maxRate }, devices));
     const fresh = (await this.scans.get(scanId))!;
     const rootRows = await this.scans.roots(scanId);
@@ -106,6 +110,20 @@ export class ScanService {
       expected,
     });
     return { scanId, progress: () => run.progress(), stop: (r) => run.stop(r), done: run.execute() };
+  }
+
+  /** The root's device, and its baselines made to follow it if it was mounted elsewhere before. */
+  private async describe(path: string): Promise<{ path: string; device: RootDevice }> {
+    const located = this.locate ? await this.locate(path) : null;
+    const device = await describeRoot(path, located?.known ?? null);
+    if (device.deviceId !== null && device.mountPoint) {
+      const followed = await this.writeBaselines.followDevice(device.deviceId, device.mountPoint, located!.previousMountPoints);
+      const notes = [device.note];
+      if (followed.moved) notes.push(`this disk was mounted at ${followed.from} before: ${followed.moved} baselines followed it to ${device.mountPoint}`);
+      if (followed.parked) notes.push(`${followed.parked} baselines of another disk once mounted at ${device.mountPoint} are kept aside until it returns`);
+      device.note = notes.filter(Boolean).join('; ') || null;
+    }
+    return { path, device };
   }
 
   private async expectedTotals(roots: string[], exclude: number) {
