@@ -4,6 +4,7 @@ import { BitarrError } from './domain/errors.js';
 import { devicesCommand } from './cli/devices.command.js';
 import { filesCommand } from './cli/files.command.js';
 import { historyCommand, showCommand } from './cli/history.command.js';
+import { mapCommand } from './cli/map.command.js';
 import { pluginsCommand } from './cli/plugins.command.js';
 import { EXIT_ERROR, scanCommand } from './cli/scan.command.js';
 
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   files: filesCommand,
   devices: devicesCommand,
   plugins: pluginsCommand,
+  map: mapCommand,
 };
 
 const USAGE = `usage: bitarr <command> [options]
@@ -27,6 +29,8 @@ const USAGE = `usage: bitarr <command> [options]
                  what Bitarr knows of each file at or below PATH
   devices [--all] [--json]
                  this host's storage devices, their mounts, type and what could not be learned
+  map FILE... [--json]
+                 where each file's bytes are on its block device (byte offsets and 512-byte sectors)
   plugins [--json]
                  filesystem and platform plugins, and why any is not ready
 

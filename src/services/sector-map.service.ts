@@ -1,0 +1,92 @@
+// Where files are on their disks: each file's mount and device, then one sector-mapper call per
+// mount for all of its files (the plugins batch their child processes further).
+import { realpath, stat } from 'node:fs/promises';
+import type { FileMapping, PhysicalExtent } from '../shared/plugin-api.js';
+import { usageError } from '../domain/errors.js';
+import { mountFor, type MountEntry } from '../domain/mountinfo.js';
+import type { PluginHost } from '../plugin-host/plugin-host.js';
+import { readMountTable } from '../repositories/mount.repository.js';
+import type { DeviceService } from './device.service.js';
+
+export interface MappedFile {
+  path: string;
+  /** The block device the offsets count from (the partition or loop device), when known. */
+  device: string | null;
+  deviceId: number | null;
+  fsType: string | null;
+  mapper: string | null;
+  extents: PhysicalExtent[];
+  note: string | null;
+  /** Why this file has no extents when it should have some. */
+  error: string | null;
+}
+
+// A mapper that hangs (a stuck filefrag on a dying disk) must not hang Bitarr.
+const MAP_TIMEOUT_MS = 10 * 60_000;
+
+export class SectorMapService {
+  constructor(
+    private readonly plugins: PluginHost,
+    private readonly devices: DeviceService,
+    private readonly readMounts: () => Promise<MountEntry[]> = readMountTable,
+  ) {}
+
+  /** Every path must exist and be a regular file: that is checked before anything is mapped. */
+  async resolveFiles(paths: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const p of paths) {
+      const real = await realpath(p).catch((err: NodeJS.ErrnoException) => {
+        throw usageError(err.code === 'ENOENT' ? `no such file: ${p}` : `cannot open ${p}: ${err.message}`);
+      });
+      if (!(await stat(real)).isFile()) throw usageError(`not a regular file: ${p}`);
+      out.push(real);
+    }
+    return out;
+  }
+
+  async map(files: string[]): Promise<MappedFile[]> {
+    const table = await this.readMounts();
+    const byMount = new Map<string, { mount: MountEntry | null; files: string[] }>();
+    for (const f of files) {
+      const mount = mountFor(table, f);
+      const key = mount ? `${mount.mountPoint}\0${mount.root}` : '';
+      const group = byMount.get(key) ?? { mount, files: [] };
+      group.files.push(f);
+      byMount.set(key, group);
+    }
+    const results = new Map<string, MappedFile>();
+    for (const { mount, files: group } of byMount.values()) {
+      for (const r of await this.mapGroup(mount, group, table)) results.set(r.path, r);
+    }
+    return files.map((f) => results.get(f)!);
+  }
+
+  private async mapGroup(mount: MountEntry | null, files: string[], table: MountEntry[]): Promise<MappedFile[]> {
+    const fail = (error: string, extra: Partial<MappedFile> = {}) =>
+      files.map((path): MappedFile => ({ path, device: null, deviceId: null, fsType: mount?.fsType ?? null, mapper: null, extents: [], note: null, error, ...extra }));
+    if (!mount) return fail('no mount holds this file in /proc/self/mountinfo');
+    const loc = await this.devices.locate(files[0]!, table);
+    // fuseblk says nothing of the filesystem: the detector's blkid type (ntfs, exfat) picks the mapper.
+    const fsType = loc.device?.fsType || mount.fsType;
+    const device = loc.device?.devicePath ?? (mount.source.startsWith('/dev/') ? mount.source : null);
+    const base = { device, deviceId: loc.deviceId, fsType };
+    const record = this.plugins.mapperFor(fsType) ?? this.plugins.mapperFor(mount.fsType);
+    if (!record) return fail(`no sector mapper handles ${fsType}${fsType !== mount.fsType ? ` (mounted as ${mount.fsType})` : ''}: see bitarr plugins`, base);
+    if (!device && !loc.device?.network) return fail(`the block device behind ${mount.mountPoint} is unknown (${mount.source})`, { ...base, mapper: record.id });
+    let result;
+    try {
+      const signal = AbortSignal.timeout(MAP_TIMEOUT_MS);
+      result = await record.plugin!.sectorMapper!.map({ device: device ?? mount.source, mountPoint: mount.mountPoint, fsType, files, signal }, record.context!);
+    } catch (err) {
+      return fail(`the ${record.id} mapper failed: ${(err as Error).message}`, { ...base, mapper: record.id });
+    }
+    if (!result.available) return fail(`${result.reason}${result.needs ? ` (needs ${result.needs})` : ''}`, { ...base, mapper: record.id });
+    const byPath = new Map<string, FileMapping>(result.files.map((f) => [f.path, f]));
+    return files.map((path): MappedFile => {
+      const f = byPath.get(path);
+      if (!f) return { path, ...base, mapper: record.id, extents: [], note: null, error: `the ${record.id} mapper said nothing about this file` };
+      if ('error' in f) return { path, ...base, mapper: record.id, extents: [], note: null, error: f.error };
+      return { path, ...base, mapper: record.id, extents: [...f.extents].sort((a, b) => a.logical - b.logical), note: f.note ?? null, error: null };
+    });
+  }
+}
