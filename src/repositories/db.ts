@@ -16,7 +16,8 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125_002_devices': m002,
 };
 
-const migrationSource: Knex.MigrationSource<string> = {
+/** The append-only migration list, for SQLite here and for the PostgreSQL test. */
+export const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(MIGRATIONS),
   getMigrationName: (name) => name,
   getMigration: async (name) => MIGRATIONS[name],

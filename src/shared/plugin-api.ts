@@ -38,7 +38,11 @@ export interface PluginConfigField {
   default?: string | number | boolean;
 }
 
-/** Runs an executable without a shell. Given to plugins so every child process is logged, bounded and killed the same way. */
+/**
+ * Runs an executable without a shell. Given to plugins so every child process is logged, bounded
+ * and killed the same way. A failure rejects with an Error carrying `exitCode` (number or null),
+ * `stderr` (string) and `cause` (the spawn error, with `code`/`syscall` when it never started).
+ */
 export type CommandRunner = (
   command: string,
   args: string[],
@@ -125,7 +129,11 @@ export interface Detector {
 // ---------------------------------------------------------------------------------------------
 // Sector mappers
 
-/** One piece of a file's data, in bytes. `physical` is the offset on the block device (`device`). */
+/**
+ * One piece of a file's data, in bytes. `physical` is the offset on the block device (`device`).
+ * Extents cover the file's bytes only: the last one ends at the file size, not at the end of its
+ * block, and holes and preallocated-but-unwritten ranges are left out.
+ */
 export interface PhysicalExtent {
   logical: number;
   physical: number;

@@ -87,7 +87,7 @@ export async function dump(configDir: string): Promise<string> {
   const db = openDb(configDir);
   try {
     const out: Record<string, unknown[]> = {};
-    for (const table of ['scans', 'scan_roots', 'baselines', 'scan_findings', 'knex_migrations']) {
+    for (const table of ['scans', 'scan_roots', 'baselines', 'scan_findings', 'scan_hosts', 'storage_devices', 'mounts', 'knex_migrations']) {
       out[table] = await db(table).select('*').orderBy(table === 'baselines' ? 'path' : 'id');
     }
     return JSON.stringify(out, (_k, v) => (Buffer.isBuffer(v) || (v && v.type === 'Buffer') ? Buffer.from(v).toString('hex') : v));
