@@ -37,12 +37,26 @@ const POOLED = new Set(['fuse.mergerfs']);
 
 /** `server:/export`, `//nas/share`, `user@host:/path` → a stable name for the share. */
 export function shareIdentity(mount: MountFacts): string {
+  if (mount.fsType === 'fuse.smbnetfs') return smbnetfsIdentity(mount);
   const source = mount.source.trim();
   const smb = /^(?:\/\/|\\\\)([^/\\]+)[/\\]([^/\\]+)(.*)$/.exec(source);
   if (smb) return `//${smb[1]!.toLowerCase()}/${smb[2]}${smb[3]!.replace(/\\/g, '/')}`;
   const remote = /^(?:([^@/]+)@)?([^:/]+):(.*)$/.exec(source);
   if (remote) return `${remote[2]!.toLowerCase()}:${remote[3] || '/'}`;
   return `${mount.fsType}:${source}`;
+}
+
+/**
+ * smbnetfs mounts a whole SMB network at one point (its source is just "smbnetfs"): the share is
+ * in the path, <mnt>/<host>[:port]/<share>/…, so a mount of one share is a bind mount whose root
+ * names it. The top mount is no share at all: only its mount point tells one from another.
+ */
+function smbnetfsIdentity(mount: MountFacts): string {
+  const [host, share] = mount.root.split('/').filter(Boolean);
+  if (!host) return `smbnetfs:${mount.mountPoint}`;
+  // "user:password@host" is how smbnetfs takes credentials in a path: never into a name that is stored.
+  const server = host.replace(/^.*@/, '').toLowerCase().replace(/:445$/, '');
+  return share ? `//${server}/${share}` : `//${server}`;
 }
 
 /** The mounts of one share are one device; several shares of one server are several devices. */

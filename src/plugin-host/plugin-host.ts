@@ -81,10 +81,18 @@ export class PluginHost {
     return [...ds.filter((r) => !r.manifest!.filesystems.includes('*')), ...ds.filter((r) => r.manifest!.filesystems.includes('*'))];
   }
 
-  /** The ready sector mapper for a filesystem type, or null; a user's plugin is preferred over none only. */
+  /** The ready sector mapper for a filesystem type, or null. */
   mapperFor(fsType: string): PluginRecord | null {
+    return this.mappersFor(fsType)[0] ?? null;
+  }
+
+  /**
+   * Every ready mapper naming the type, then the catch-all ones. Several can name one type
+   * (`fuseblk` is ntfs-3g's and exfat-fuse's): a caller tries the next when one says unavailable.
+   */
+  mappersFor(fsType: string): PluginRecord[] {
     const mappers = this.ready().filter((r) => r.plugin?.sectorMapper);
-    return mappers.find((r) => r.manifest!.filesystems.includes(fsType)) ?? mappers.find((r) => r.manifest!.filesystems.includes('*')) ?? null;
+    return [...mappers.filter((r) => r.manifest!.filesystems.includes(fsType)), ...mappers.filter((r) => r.manifest!.filesystems.includes('*'))];
   }
 
   private async loadDir(dir: string, origin: PluginOrigin, log: (line: string) => void): Promise<void> {

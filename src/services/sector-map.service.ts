@@ -1,7 +1,7 @@
 // Where files are on their disks: each file's mount and device, then one sector-mapper call per
 // mount for all of its files (the plugins batch their child processes further).
 import { realpath, stat } from 'node:fs/promises';
-import type { FileMapping, PhysicalExtent } from '../shared/plugin-api.js';
+import type { FileMapping, MapResult, PhysicalExtent } from '../shared/plugin-api.js';
 import { usageError } from '../domain/errors.js';
 import { mountFor, type MountEntry } from '../domain/mountinfo.js';
 import type { PluginHost } from '../plugin-host/plugin-host.js';
@@ -70,17 +70,28 @@ export class SectorMapService {
     const fsType = loc.device?.fsType || mount.fsType;
     const device = loc.device?.devicePath ?? (mount.source.startsWith('/dev/') ? mount.source : null);
     const base = { device, deviceId: loc.deviceId, fsType };
-    const record = this.plugins.mapperFor(fsType) ?? this.plugins.mapperFor(mount.fsType);
-    if (!record) return fail(`no sector mapper handles ${fsType}${fsType !== mount.fsType ? ` (mounted as ${mount.fsType})` : ''}: see bitarr plugins`, base);
-    if (!device && !loc.device?.network) return fail(`the block device behind ${mount.mountPoint} is unknown (${mount.source})`, { ...base, mapper: record.id });
-    let result;
-    try {
-      const signal = AbortSignal.timeout(MAP_TIMEOUT_MS);
-      result = await record.plugin!.sectorMapper!.map({ device: device ?? mount.source, mountPoint: mount.mountPoint, fsType, files, signal }, record.context!);
-    } catch (err) {
-      return fail(`the ${record.id} mapper failed: ${(err as Error).message}`, { ...base, mapper: record.id });
+    const candidates = [...new Set([...this.plugins.mappersFor(fsType), ...this.plugins.mappersFor(mount.fsType)])];
+    if (!candidates.length) return fail(`no sector mapper handles ${fsType}${fsType !== mount.fsType ? ` (mounted as ${mount.fsType})` : ''}: see bitarr plugins`, base);
+    if (!device && !loc.device?.network) return fail(`the block device behind ${mount.mountPoint} is unknown (${mount.source})`, base);
+    // The first mapper that can map this device answers; the others' reasons are kept for the error.
+    const refusals: string[] = [];
+    let record = candidates[0]!;
+    let result: MapResult | null = null;
+    for (const candidate of candidates) {
+      record = candidate;
+      try {
+        const signal = AbortSignal.timeout(MAP_TIMEOUT_MS);
+        const answer = await candidate.plugin!.sectorMapper!.map({ device: device ?? mount.source, mountPoint: mount.mountPoint, fsType, files, signal }, candidate.context!);
+        if (answer.available) {
+          result = answer;
+          break;
+        }
+        refusals.push(`${answer.reason}${answer.needs ? ` (needs ${answer.needs})` : ''}`);
+      } catch (err) {
+        refusals.push(`the ${candidate.id} mapper failed: ${(err as Error).message}`);
+      }
     }
-    if (!result.available) return fail(`${result.reason}${result.needs ? ` (needs ${result.needs})` : ''}`, { ...base, mapper: record.id });
+    if (!result || !result.available) return fail(refusals.join('; '), { ...base, mapper: candidates.length === 1 ? record.id : null });
     const byPath = new Map<string, FileMapping>(result.files.map((f) => [f.path, f]));
     return files.map((path): MappedFile => {
       const f = byPath.get(path);

@@ -4,3 +4,4 @@ export { LAB_FILESYSTEMS, fsNeeds, fsTools, type Extent, type LabFs } from './fi
 export { hostCan, run, type RunOptions } from './host.js';
 export { readBtrfsChunks, type BtrfsChunk } from './mapping.js';
 export { BAND_EDGE, MAX_GAP } from './layout.js';
+export { NET_SHARE_NEEDS, NetShares } from './netshares.js';

@@ -50,10 +50,13 @@ test('share names: case of the server does not split one share in two', (t) => {
   t.is(shareIdentity(mount('9p', 'hostshare', '/m')), '9p:hostshare');
 });
 
+function recorded(file: string): MountFacts[] {
+  const entries = parseMountinfo(readFileSync(new URL(`../testdata/${file}`, import.meta.url), 'utf8'));
+  return entries.map((e) => ({ mountPoint: e.mountPoint, root: e.root, fsType: e.fsType, source: e.source, options: e.options, devno: `${e.major}:${e.minor}` }));
+}
+
 test('recorded mountinfo lines: every share found, the local root left alone', async (t) => {
-  const entries = parseMountinfo(readFileSync(new URL('../testdata/mountinfo-shares.txt', import.meta.url), 'utf8'));
-  const mounts: MountFacts[] = entries.map((e) => ({ mountPoint: e.mountPoint, root: e.root, fsType: e.fsType, source: e.source, options: e.options, devno: `${e.major}:${e.minor}` }));
-  const devices = await plugin.detector!.detect({ mounts }, ctx);
+  const devices = await plugin.detector!.detect({ mounts: recorded('mountinfo-shares.txt') }, ctx);
   t.deepEqual(
     devices.map((d) => [d.identity.value, d.type, d.mounts[0]!.mountPoint]),
     [
@@ -63,4 +66,37 @@ test('recorded mountinfo lines: every share found, the local root left alone', a
       ['disk1:disk2', 'virtual', '/mnt/user'],
     ],
   );
+});
+
+test('recorded smbnetfs mounts: the whole network, one server and one share are three devices, named by their root', async (t) => {
+  const devices = await plugin.detector!.detect({ mounts: recorded('mountinfo-smbnetfs.txt') }, ctx);
+  t.deepEqual(
+    devices.map((d) => [d.identity.value, d.mounts.map((m) => m.mountPoint)]),
+    [
+      ['smbnetfs:/tmp/nsx/r-t0Hf/mnt', ['/tmp/nsx/r-t0Hf/mnt']],
+      ['//127.0.0.1/Media', ['/tmp/nsx/r-t0Hf/smb']],
+      ['//127.0.0.1', ['/tmp/nsx/r-t0Hf/mnt2']],
+    ],
+  );
+  t.true(devices.every((d) => d.network && d.type === 'network' && d.fsType === 'fuse.smbnetfs'));
+});
+
+test('recorded loopback fixture: smbnetfs share on a non-default port and an sshfs export', async (t) => {
+  const devices = await plugin.detector!.detect({ mounts: recorded('mountinfo-netshares-fixture.txt') }, ctx);
+  t.deepEqual(devices.map((d) => d.identity.value), [
+    'smbnetfs:/tmp/bitarr-net-MIUqLC/smbnetfs',
+    '//127.0.0.1:36563/share',
+    '127.0.0.1:/tmp/bitarr-net-MIUqLC/served-ssh',
+  ]);
+});
+
+test('smbnetfs share names: no password stored, default port and server case folded, sub-folders are the same share', async (t) => {
+  const smbnetfs = (root: string, mountPoint = '/m') => ({ ...mount('fuse.smbnetfs', 'smbnetfs', mountPoint), root });
+  t.is(shareIdentity(smbnetfs('/me:s3cret@NAS/Media')), '//nas/Media');
+  t.is(shareIdentity(smbnetfs('/nas:445/Media')), '//nas/Media');
+  t.is(shareIdentity(smbnetfs('/nas:4450/Media')), '//nas:4450/Media', 'another port is another server');
+  t.is(shareIdentity(smbnetfs('/')), 'smbnetfs:/m');
+  const devices = await plugin.detector!.detect({ mounts: [smbnetfs('/nas/Media', '/srv/media'), smbnetfs('/NAS/Media/2024', '/srv/2024')] }, ctx);
+  t.is(devices.length, 1);
+  t.deepEqual(devices[0]!.mounts.map((m) => [m.mountPoint, m.root]), [['/srv/media', '/nas/Media'], ['/srv/2024', '/NAS/Media/2024']]);
 });
