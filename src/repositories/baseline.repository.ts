@@ -143,19 +143,22 @@ export class BaselineRepository {
   }
 
   /**
-   * Makes `mountPoint` hold `deviceId`'s baselines. Another disk's baselines found there are
-   * parked under its id; this disk's, if it was verified at another mount point before (plain or
-   * parked), move here. Returns what moved, for the scan's note. One transaction.
+   * Makes `mountPoint` hold `deviceId`'s baselines. The baselines of disks that were mounted at
+   * this very mount point before (`replaced`) are parked under their ids; this disk's, if it was
+   * verified at another mount point before (plain or parked), move here. Baselines of a disk
+   * mounted deeper down are not touched: an unmounted disk leaves an empty folder on this one,
+   * and that must still read as "is the disk mounted?". One transaction.
    */
-  async followDevice(deviceId: number, mountPoint: string, previousMountPoints: string[]): Promise<{ parked: number; moved: number; from: string | null }> {
+  async followDevice(deviceId: number, mountPoint: string, previousMountPoints: string[], replaced: number[]): Promise<{ parked: number; moved: number; from: string | null }> {
     const [lo, hi] = subtreeRange(mountPoint);
     return this.db.transaction(async (trx) => {
-      const parked = await trx('baselines')
-        .where('path', '>=', lo)
-        .andWhere('path', '<', hi)
-        .whereNotNull('device_id')
-        .andWhereNot('device_id', deviceId)
-        .update({ path: trx.raw(`? || device_id || path`, [PARKED]) });
+      const parked = replaced.length
+        ? await trx('baselines')
+            .where('path', '>=', lo)
+            .andWhere('path', '<', hi)
+            .whereIn('device_id', replaced)
+            .update({ path: trx.raw(`? || device_id || path`, [PARKED]) })
+        : 0;
       const here = await trx('baselines').where('path', '>=', lo).andWhere('path', '<', hi).andWhere('device_id', deviceId).first('id');
       if (here) return { parked, moved: 0, from: null };
       for (const old of previousMountPoints) {

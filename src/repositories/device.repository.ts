@@ -205,4 +205,15 @@ export class DeviceRepository {
     const rows = await this.db('mounts').where('device_id', deviceId).whereNot('mount_point', except).select('mount_point').orderBy('last_seen_ns', 'desc');
     return rows.map((r: { mount_point: string }) => r.mount_point);
   }
+
+  /** Other devices of this host that were mounted at exactly this mount point. */
+  async othersMountedAt(hostId: string, mountPoint: string, except: number): Promise<number[]> {
+    const rows = await this.db('mounts as m')
+      .join('storage_devices as d', 'd.id', 'm.device_id')
+      .where('d.host_id', hostId)
+      .andWhere('m.mount_point', mountPoint)
+      .andWhereNot('m.device_id', except)
+      .distinct('m.device_id');
+    return rows.map((r: { device_id: number }) => r.device_id);
+  }
 }

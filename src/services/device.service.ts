@@ -95,11 +95,11 @@ export class DeviceService {
    * What a scan needs of its root's device: the facts to record and the mount points the device
    * had before (not the ones it has now: a bind mount keeps its own baselines).
    */
-  async forScan(path: string): Promise<{ known: KnownDevice | null; previousMountPoints: string[] }> {
+  async forScan(path: string): Promise<{ known: KnownDevice | null; previousMountPoints: string[]; replaced: number[] }> {
     const table = await this.readMounts();
     const loc = await this.locate(path, table);
     for (const p of loc.problems) this.log(`detector ${p.plugin} failed: ${p.message}`);
-    if (!loc.device || loc.deviceId === null || !loc.mount) return { known: null, previousMountPoints: [] };
+    if (!loc.device || loc.deviceId === null || !loc.mount) return { known: null, previousMountPoints: [], replaced: [] };
     const { major, minor } = loc.mount;
     const current = new Set(table.filter((e) => e.major === major && e.minor === minor).map((e) => e.mountPoint));
     const previous = (await this.devices.previousMountPoints(loc.deviceId, loc.mount.mountPoint)).filter((p) => !current.has(p));
@@ -108,6 +108,7 @@ export class DeviceService {
     return {
       known: { deviceId: loc.deviceId, mountId: loc.mountId, fsType: d.fsType, uuid: d.fsUuid, label: d.label, note },
       previousMountPoints: previous,
+      replaced: await this.devices.othersMountedAt(this.host.id, loc.mount.mountPoint, loc.deviceId),
     };
   }
 

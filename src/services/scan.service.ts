@@ -74,7 +74,7 @@ export class ScanService {
     reader: Knex,
     private readonly host: HostIdentity,
     /** Recognises the device behind a root (the detector plugins); without it blkid is asked. */
-    private readonly locate: ((path: string) => Promise<{ known: KnownDevice | null; previousMountPoints: string[] }>) | null = null,
+    private readonly locate: ((path: string) => Promise<{ known: KnownDevice | null; previousMountPoints: string[]; replaced: number[] }>) | null = null,
   ) {
     this.scans = new ScanRepository(db);
     this.baselines = new BaselineRepository(reader);
@@ -117,7 +117,7 @@ export class ScanService {
     const located = this.locate ? await this.locate(path) : null;
     const device = await describeRoot(path, located?.known ?? null);
     if (device.deviceId !== null && device.mountPoint) {
-      const followed = await this.writeBaselines.followDevice(device.deviceId, device.mountPoint, located!.previousMountPoints);
+      const followed = await this.writeBaselines.followDevice(device.deviceId, device.mountPoint, located!.previousMountPoints, located!.replaced);
       const notes = [device.note];
       if (followed.moved) notes.push(`this disk was mounted at ${followed.from} before: ${followed.moved} baselines followed it to ${device.mountPoint}`);
       if (followed.parked) notes.push(`${followed.parked} baselines of another disk once mounted at ${device.mountPoint} are kept aside until it returns`);
