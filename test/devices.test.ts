@@ -4,7 +4,7 @@
  * identity, its history and its baselines — while another disk mounted where it was is never
  * compared with its files.
  */
-import { writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bitarr, byPath, scan, tempDir } from './helpers/bitarr.js';
 import { Lab, fsNeeds, labTest, run } from './lab/index.js';
@@ -16,7 +16,7 @@ interface DevicesJson {
     id: string;
     displayName: string;
     local: boolean;
-    devices: Array<{ id: number; identity: { kind: string; value: string }; fsType: string; uuid: string | null; type: string; network: boolean; devicePath: string | null; present: boolean; evidence: string[]; mounts: Array<{ mountPoint: string; present: boolean }> }>;
+    devices: Array<{ id: number; identity: { kind: string; value: string }; fsType: string; uuid: string | null; type: string; network: boolean; devicePath: string | null; present: boolean; evidence: string[]; unknown: Array<{ fact: string; reason: string; needs?: string }>; mounts: Array<{ mountPoint: string; present: boolean }> }>;
   }>;
 }
 
@@ -113,4 +113,24 @@ ext4('two disks swapped between mount points are each verified against their own
   t.is(swapped.code, 0, swapped.stderr);
   t.deepEqual(byPath(swapped.json), {}, 'nothing new, modified or missing');
   t.is(swapped.json.counts.ok, 4);
+});
+
+ext4('as an unprivileged user, bitarr devices still lists the disk and says which facts need root', async (t) => {
+  const dir = await tempDir(t);
+  const lab = await Lab.create('ext4');
+  t.teardown(() => lab.dispose());
+  const cfg = join(dir, 'cfg');
+  await mkdir(cfg);
+  await chown(cfg, 65534, 65534);
+  await chmod(dir, 0o755);
+  const r = await bitarr(['devices', '--json', '--config-dir', cfg], { uid: 65534, gid: 65534 });
+  t.is(r.code, 0, r.stderr);
+  const json = JSON.parse(r.stdout) as DevicesJson;
+  const device = json.hosts[0]!.devices.find((d) => d.mounts.some((m) => m.mountPoint === lab.mnt));
+  t.truthy(device, 'the lab disk is listed');
+  t.is(device!.type, 'loop');
+  t.true(
+    device!.unknown.some((u) => /uuid/i.test(u.fact) && u.needs === 'root'),
+    `the UUID is an unknown that needs root: ${JSON.stringify(device!.unknown)}`,
+  );
 });
