@@ -43,8 +43,8 @@ async function benchOne(fs: LabFs, configDir: string): Promise<Row> {
   try {
     const rels: string[] = [];
     for (let i = 0; i < FILES; i++) {
-      const dir = `d${String(Math.floor(i / 500)).padStart(3, '0')}`;
-      if (i % 500 === 0) mkdirSync(lab.path(dir));
+      const dir = `d${String(Math.floor(i / 50)).padStart(3, '0')}`;
+      if (i % 50 === 0) mkdirSync(lab.path(dir));
       const rel = `${dir}/f${i}.bin`;
       writeFileSync(lab.path(rel), Buffer.alloc(4096 + (i % 7) * 1000, i & 0xff));
       rels.push(rel);
@@ -67,6 +67,9 @@ async function benchOne(fs: LabFs, configDir: string): Promise<Row> {
     await lab.dispose();
   }
 }
+
+// Ctrl-C ends through process.exit, so the lab's exit hook unmounts and detaches what it made.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
 
 async function main() {
   const configDir = join('/var/tmp', `bitarr-bench-map-${process.pid}`);

@@ -13,7 +13,7 @@ export async function mapCommand(argv: string[]): Promise<number> {
   try {
     const plugins = await loadPlugins(ctx.config);
     const service = new SectorMapService(plugins, deviceService(ctx, plugins));
-    const files = await service.map(await service.resolveFiles(positionals));
+    const files = await service.map(service.resolveFiles(positionals));
     const unmapped = files.filter((f) => f.error !== null).length;
     if (values.json) {
       process.stdout.write(

@@ -1,6 +1,6 @@
 // Where files are on their disks: each file's mount and device, then one sector-mapper call per
 // mount for all of its files (the plugins batch their child processes further).
-import { realpath, stat } from 'node:fs/promises';
+import { realpathSync, statSync } from 'node:fs';
 import type { FileMapping, MapResult, PhysicalExtent } from '../shared/plugin-api.js';
 import { usageError } from '../domain/errors.js';
 import { mountFor, type MountEntry } from '../domain/mountinfo.js';
@@ -32,16 +32,19 @@ export class SectorMapService {
   ) {}
 
   /** Every path must exist and be a regular file: that is checked before anything is mapped. */
-  async resolveFiles(paths: string[]): Promise<string[]> {
-    const out: string[] = [];
-    for (const p of paths) {
-      const real = await realpath(p).catch((err: NodeJS.ErrnoException) => {
-        throw usageError(err.code === 'ENOENT' ? `no such file: ${p}` : `cannot open ${p}: ${err.message}`);
-      });
-      if (!(await stat(real)).isFile()) throw usageError(`not a regular file: ${p}`);
-      out.push(real);
-    }
-    return out;
+  resolveFiles(paths: string[]): string[] {
+    // Sync: a few µs of cached syscalls a path; awaiting each through the thread pool was most of a 10,000-file map.
+    return paths.map((p) => {
+      let real: string;
+      try {
+        real = realpathSync(p);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw usageError(e.code === 'ENOENT' ? `no such file: ${p}` : `cannot open ${p}: ${e.message}`);
+      }
+      if (!statSync(real).isFile()) throw usageError(`not a regular file: ${p}`);
+      return real;
+    });
   }
 
   async map(files: string[]): Promise<MappedFile[]> {
