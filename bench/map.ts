@@ -56,8 +56,7 @@ async function benchOne(fs: LabFs, configDir: string): Promise<Row> {
     writeFileSync(listFile, rels.join('\n') + '\n');
     const out = join(lab.dir, 'map.json');
     writeFileSync(listFile + '.abs', rels.map((r) => lab.path(r)).join('\n') + '\n');
-    const result = await run(shell(`xargs -d '\\n' node ${q(CLI)} map --json --config-dir ${q(configDir)} < ${q(listFile + '.abs')} > ${q(out)}`));
-    // xargs may split into several invocations, each printing one JSON object per line.
+    const result = await run(shell(`node ${q(CLI)} map --json --config-dir ${q(configDir)} --files-from ${q(listFile + '.abs')} > ${q(out)}`));
     const files = readFileSync(out, 'utf8').split('\n').filter(Boolean).flatMap((line) => (JSON.parse(line) as { files: Array<{ error: string | null }> }).files);
     const unmapped = files.filter((f) => f.error !== null).length;
     const peer = peerCommand(fs, lab, listFile);

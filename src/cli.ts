@@ -29,7 +29,7 @@ const USAGE = `usage: bitarr <command> [options]
                  what Bitarr knows of each file at or below PATH
   devices [--all] [--json]
                  this host's storage devices, their mounts, type and what could not be learned
-  map FILE... [--json]
+  map FILE... [--files-from LIST|-] [--json]
                  where each file's bytes are on its block device (byte offsets and 512-byte sectors)
   plugins [--json]
                  filesystem and platform plugins, and why any is not ready

@@ -3,7 +3,7 @@
  * block device at each reported extent are the file's bytes. This is what lets a bitrot event
  * say where on the disk the damage is.
  */
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bitarr, tempDir } from './helpers/bitarr.js';
 import { Lab, LAB_FILESYSTEMS, fsNeeds, labTest } from './lab/index.js';
@@ -54,3 +54,23 @@ for (const fs of LAB_FILESYSTEMS) {
     }
   });
 }
+
+labTest(['root', ...fsNeeds('ext4')])('bitarr map --files-from: a list of paths maps like the same paths given as arguments; a missing one is refused', async (t) => {
+  const dir = await tempDir(t);
+  const lab = await Lab.create('ext4');
+  t.teardown(() => lab.dispose());
+  const cfg = join(dir, 'cfg');
+  await lab.writeFiles({ 'a.bin': 50_000, 'b c.bin': 9000 });
+  const paths = [lab.path('a.bin'), lab.path('b c.bin')];
+  const list = join(dir, 'list.txt');
+  await writeFile(list, paths.join('\n') + '\n');
+  const fromList = await bitarr(['map', '--json', '--config-dir', cfg, '--files-from', list]);
+  const fromArgs = await bitarr(['map', '--json', '--config-dir', cfg, ...paths]);
+  t.is(fromList.code, 0, fromList.stderr);
+  t.deepEqual(JSON.parse(fromList.stdout), JSON.parse(fromArgs.stdout));
+  await writeFile(list, [...paths, lab.path('gone.bin')].join('\n'));
+  const refused = await bitarr(['map', '--json', '--config-dir', cfg, '--files-from', list]);
+  t.is(refused.code, 2);
+  t.regex(refused.stderr, /no such file: .*gone\.bin/);
+  t.is(refused.stdout, '');
+});

@@ -1,4 +1,5 @@
 /** `bitarr map FILE... [--json]`: where each file's bytes are on its block device. */
+import { readFileSync } from 'node:fs';
 import { usageError } from '../domain/errors.js';
 import { SectorMapService } from '../services/sector-map.service.js';
 import { parse } from './args.js';
@@ -7,13 +8,14 @@ import { deviceService, loadPlugins, openContext } from './context.js';
 const SECTOR = 512;
 
 export async function mapCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { 'config-dir': { type: 'string' }, json: { type: 'boolean', default: false } });
-  if (!positionals.length) throw usageError('usage: bitarr map FILE... [--json]');
+  const { values, positionals } = parse(argv, { 'config-dir': { type: 'string' }, 'files-from': { type: 'string' }, json: { type: 'boolean', default: false } });
+  const paths = [...positionals, ...(values['files-from'] !== undefined ? readList(values['files-from'] as string) : [])];
+  if (!paths.length) throw usageError('usage: bitarr map FILE... [--files-from LIST|-] [--json]');
   const ctx = await openContext(values['config-dir'] as string | undefined);
   try {
     const plugins = await loadPlugins(ctx.config);
     const service = new SectorMapService(plugins, deviceService(ctx, plugins));
-    const files = await service.map(service.resolveFiles(positionals));
+    const files = await service.map(service.resolveFiles(paths));
     const unmapped = files.filter((f) => f.error !== null).length;
     if (values.json) {
       process.stdout.write(
@@ -47,5 +49,14 @@ export async function mapCommand(argv: string[]): Promise<number> {
     return unmapped ? 1 : 0;
   } finally {
     await ctx.db.destroy();
+  }
+}
+
+/** One path a line (`-`: standard input), for more files than a command line holds. */
+function readList(source: string): string[] {
+  try {
+    return readFileSync(source === '-' ? 0 : source, 'utf8').split('\n').filter((line) => line !== '');
+  } catch (err) {
+    throw usageError(`cannot read the file list ${source}: ${(err as Error).message}`);
   }
 }

@@ -113,7 +113,10 @@ export type NoHealthDataWhy =
   | 'smart_unavailable'
   | 'smart_disabled'
   | 'smart_commands_failed'
-  | 'identity_only';
+  | 'identity_only'
+  /** No output at all: smartctl is not installed, or it died before writing JSON. */
+  | 'smartctl_missing'
+  | 'smartctl_failed';
 
 /** smartctl JSON, but nothing in it tells how healthy the device is. */
 export interface NoHealthData {

@@ -72,6 +72,12 @@ test('overlapping extents (shared or reflinked data) are counted once, and a lon
   ]);
 });
 
+test('a file with several extents in one cluster is listed once, and its bytes counted', (t) => {
+  const files = [file('/doc.pdf', 'corrupted', [GiB, 4 * KiB], [GiB + 64 * KiB, 4 * KiB]), file('/between', 'corrupted', [GiB + 8 * KiB, 4 * KiB])];
+  const { clusters } = clusterFiles(files, GAP);
+  t.deepEqual(clusters.map((c) => [c.files, c.bytes]), [[['/doc.pdf', '/between'], 12 * KiB]]);
+});
+
 test('a fragmented file spans clusters and is listed in each, but does not make the damage scattered', (t) => {
   const files = [file('/movie.mkv', 'corrupted', [0, MiB], [50 * GiB, MiB]), file('/next.mkv', 'corrupted', [50 * GiB + MiB, MiB])];
   const { clusters } = clusterFiles(files, GAP);

@@ -155,6 +155,11 @@ test('unlocated files join the scan\'s new event, else the open event, so a shar
   t.is(plan.open, null);
   t.deepEqual(plan.updates[0].addedFiles, ['/mnt/photos/b.jpg']);
   t.is(plan.updates[0].event.pattern, 'unlocated');
+  // An unlocated file already in an older event stays with it, not with the newest one.
+  const older = apply([], planEvents(s1, []));
+  const newer = { ...opened(scan(4, [a]), 2), openedAtNs: 4000n * S };
+  const again = planEvents(scan(6, [unmapped('/mnt/photos/a.jpg', 'corrupted', 'network share')], { device: share }), [...older, newer]);
+  t.deepEqual(again.updates.map((u) => [u.id, u.change]), [[1, 'seen-again']]);
   // With located damage opening a new event, the unlocated files go with it.
   const mixed = planEvents(scan(5, [faraway, unmapped('/x/lost', 'corrupted')]), [opened(scan(3, [a]), 1)]);
   t.deepEqual(mixed.open!.files.map((f) => f.path), ['/music/far.flac', '/x/lost']);

@@ -93,3 +93,9 @@ test('severity is evidence only: no rule looks at how many files the device hold
     reasons: [],
   });
 });
+
+test('a rules table in any order still puts the severe reasons first', (t) => {
+  const facts = { files: ['/a'], unreadable: ['/a'], unstable: [], clusters: [], pattern: 'one-file' as const, smartGrowth: [], recurrences: [], listLimit: 10 };
+  const rules = [...SEVERITY_RULES].reverse();
+  t.deepEqual(assessSeverity(facts, rules).reasons.map((r) => r.rule), ['unreadable-file', 'one-file']);
+});
