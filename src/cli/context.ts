@@ -1,6 +1,7 @@
 /** What every command needs: config, an open database, this host; plugins and devices on demand. */
 import { loadConfig, type Config } from '../config/index.js';
 import { PluginHost } from '../plugin-host/plugin-host.js';
+import type { PluginCapability } from '../shared/plugin-api.js';
 import { openDatabase, type Db } from '../repositories/db.js';
 import { DeviceRepository } from '../repositories/device.repository.js';
 import { loadHostIdentity, type HostIdentity } from '../repositories/host.repository.js';
@@ -20,8 +21,8 @@ export async function openContext(configDir: string | undefined): Promise<Contex
 }
 
 /** Built-in plugins and the user's in <config-dir>/plugins. Problems are logged to stderr only with `verbose`. */
-export function loadPlugins(config: Config, log?: (line: string) => void): Promise<PluginHost> {
-  return PluginHost.load({ userDir: join(config.configDir, 'plugins'), log: log ?? (() => undefined) });
+export function loadPlugins(config: Config, opts: { capabilities?: PluginCapability[]; log?: (line: string) => void } = {}): Promise<PluginHost> {
+  return PluginHost.load({ userDir: join(config.configDir, 'plugins'), capabilities: opts.capabilities, log: opts.log ?? (() => undefined) });
 }
 
 export function deviceService(ctx: Context, plugins: PluginHost): DeviceService {

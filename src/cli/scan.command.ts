@@ -35,7 +35,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
   const ctx = await openContext(values['config-dir'] as string | undefined);
   const reader = openReader(ctx.config);
   try {
-    const devices = deviceService(ctx, await loadPlugins(ctx.config));
+    const devices = deviceService(ctx, await loadPlugins(ctx.config, { capabilities: ['detector'] }));
     const service = new ScanService(ctx.db, reader, ctx.host, (path) => devices.forScan(path));
     const handle = await service.start({
       roots: positionals,

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { BitarrPlugin, PluginContext, PluginManifest, PluginPlatform } from '../shared/plugin-api.js';
+import type { BitarrPlugin, PluginCapability, PluginContext, PluginManifest, PluginPlatform } from '../shared/plugin-api.js';
 import { findExecutable } from '../repositories/command.js';
 import { createPluginContext } from './context.js';
 import { validateManifest } from './manifest.js';
@@ -38,6 +38,8 @@ export interface PluginHostOptions {
   /** `<config-dir>/plugins`: users' plugins, plain JavaScript. */
   userDir?: string | null;
   platform?: PluginPlatform;
+  /** Load only plugins providing one of these (a scan needs detectors, not mappers): less to import at start-up. */
+  capabilities?: PluginCapability[];
   log?: (line: string) => void;
 }
 
@@ -61,10 +63,13 @@ function builtinModulePath(id: string, main: string): string {
 export class PluginHost {
   readonly records: PluginRecord[] = [];
 
-  private constructor(private readonly platform: PluginPlatform) {}
+  private constructor(
+    private readonly platform: PluginPlatform,
+    private readonly capabilities: PluginCapability[] | null,
+  ) {}
 
   static async load(options: PluginHostOptions = {}): Promise<PluginHost> {
-    const host = new PluginHost(options.platform ?? (process.platform as PluginPlatform));
+    const host = new PluginHost(options.platform ?? (process.platform as PluginPlatform), options.capabilities ?? null);
     const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
     await host.loadDir(options.builtinDir ?? builtinPluginDir(), 'builtin', log);
     if (options.userDir && existsSync(options.userDir)) await host.loadDir(options.userDir, 'user', log);
@@ -107,12 +112,13 @@ export class PluginHost {
       const folder = join(dir, name);
       if (!statSync(folder).isDirectory()) continue;
       const record = await this.loadOne(folder, name, origin, log);
+      if (record === null) continue;
       this.records.push(record);
       if (record.state !== 'ready') log(`plugins: ${origin} plugin ${name} is ${record.state}: ${record.reasons.join('; ')}`);
     }
   }
 
-  private async loadOne(folder: string, name: string, origin: PluginOrigin, log: (line: string) => void): Promise<PluginRecord> {
+  private async loadOne(folder: string, name: string, origin: PluginOrigin, log: (line: string) => void): Promise<PluginRecord | null> {
     const record: PluginRecord = { id: name, dir: folder, origin, state: 'broken', reasons: [], manifest: null, plugin: null, context: null };
     let raw: unknown;
     try {
@@ -128,6 +134,7 @@ export class PluginHost {
       return record;
     }
     const manifest = (record.manifest = check.manifest);
+    if (this.capabilities && !manifest.provides.some((c) => this.capabilities!.includes(c))) return null;
     if (origin === 'user' && this.records.some((r) => r.id === name && r.origin === 'builtin')) {
       record.reasons.push(`the id "${name}" is a built-in plugin's; give yours another id`);
       return record;

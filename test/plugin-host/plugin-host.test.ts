@@ -82,3 +82,10 @@ test('a plugin for another platform is inactive, not broken', async (t) => {
   t.is(host.records[0]?.state, 'inactive');
   t.deepEqual(host.records[0]?.reasons, ['made for win32, this is linux']);
 });
+
+test('a host loaded for detectors only imports no mapper-only plugin', async (t) => {
+  const host = await PluginHost.load({ userDir: null, capabilities: ['detector'], log: () => undefined });
+  t.true(host.records.length > 0);
+  t.true(host.records.every((r) => r.manifest!.provides.includes('detector')), host.records.map((r) => r.id).join());
+  t.is(host.mapperFor('ext4'), null);
+});
