@@ -2,6 +2,7 @@
 /** The `bitarr` command: wiring only. Errors are decided here, once. */
 import { BitarrError } from './domain/errors.js';
 import { devicesCommand } from './cli/devices.command.js';
+import { eventCommand, eventsCommand } from './cli/events.command.js';
 import { filesCommand } from './cli/files.command.js';
 import { historyCommand, showCommand } from './cli/history.command.js';
 import { mapCommand } from './cli/map.command.js';
@@ -16,6 +17,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   devices: devicesCommand,
   plugins: pluginsCommand,
   map: mapCommand,
+  events: eventsCommand,
+  event: eventCommand,
 };
 
 const USAGE = `usage: bitarr <command> [options]
@@ -31,6 +34,10 @@ const USAGE = `usage: bitarr <command> [options]
                  this host's storage devices, their mounts, type and what could not be learned
   map FILE... [--files-from LIST|-] [--json]
                  where each file's bytes are on its block device (byte offsets and 512-byte sectors)
+  events [--all] [--json]
+                 bitrot events: damaged files grouped by where they are on the disk, how bad, what to do
+  event ID [ack|resolve|dismiss] [--note TEXT] [--by NAME] [--json]
+                 one event in full, or move it on (resolve needs its files verified good by a rescan)
   plugins [--json]
                  filesystem and platform plugins, and why any is not ready
 

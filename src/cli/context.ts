@@ -6,6 +6,12 @@ import { openDatabase, type Db } from '../repositories/db.js';
 import { DeviceRepository } from '../repositories/device.repository.js';
 import { loadHostIdentity, type HostIdentity } from '../repositories/host.repository.js';
 import { DeviceService } from '../services/device.service.js';
+import { EventService, type EventServiceDeps } from '../services/event.service.js';
+import { SectorMapService } from '../services/sector-map.service.js';
+import { BaselineRepository } from '../repositories/baseline.repository.js';
+import { EventRepository } from '../repositories/event.repository.js';
+import { FindingRepository } from '../repositories/finding.repository.js';
+import { ScanRepository } from '../repositories/scan.repository.js';
 import { join } from 'node:path';
 
 export interface Context {
@@ -33,4 +39,17 @@ export function deviceService(ctx: Context, plugins: PluginHost): DeviceService 
     hostnameOverride: ctx.config.hostnameOverride,
     addressOverride: ctx.config.addressOverride,
   }, undefined, (line) => process.stderr.write(`bitarr: ${line}\n`));
+}
+
+export function eventService(ctx: Context, plugins: PluginHost, smartGrowth?: EventServiceDeps['smartGrowth']): EventService {
+  const devices = new DeviceRepository(ctx.db);
+  return new EventService({
+    events: new EventRepository(ctx.db),
+    findings: new FindingRepository(ctx.db),
+    scans: new ScanRepository(ctx.db),
+    devices,
+    baselines: new BaselineRepository(ctx.db),
+    sectorMap: new SectorMapService(plugins, deviceService(ctx, plugins)),
+    smartGrowth,
+  });
 }

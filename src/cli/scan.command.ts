@@ -5,7 +5,8 @@ import { ALARM_STATUSES, type FindingStatus } from '../domain/findings.js';
 import { ScanQueryService, fullCounts } from '../services/scan-query.service.js';
 import { ScanService, type ScanOutcome } from '../services/scan.service.js';
 import { openReader } from '../repositories/db.js';
-import { deviceService, loadPlugins, openContext } from './context.js';
+import { deviceService, eventService, loadPlugins, openContext } from './context.js';
+import type { EventChange } from '../services/event.service.js';
 import { bytes, duration, int, isoFromNs } from './format.js';
 import { parse, parseRate, writeJsonStream } from './args.js';
 import { ProgressLine } from './progress.js';
@@ -60,9 +61,12 @@ export async function scanCommand(argv: string[]): Promise<number> {
     progress.stop();
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
 
+    // Damage becomes bitrot events (placed on the disk, grouped, explained) before anything is printed.
+    const alarmCount = [...ALARM_STATUSES].reduce((n, st) => n + (outcome.scan.counts[st] ?? 0), 0);
+    const events = alarmCount && outcome.status !== 'aborted' ? await eventService(ctx, await loadPlugins(ctx.config)).afterScan(outcome.scan.id) : [];
     const query = new ScanQueryService(ctx.db);
-    if (values.json) await printJson(outcome, query, ctx.host);
-    else await printSummary(outcome, query);
+    if (values.json) await printJson(outcome, query, ctx.host, events);
+    else await printSummary(outcome, query, events);
 
     const counts = fullCounts(outcome.scan.counts);
     if ([...ALARM_STATUSES].some((s) => counts[s] > 0)) return EXIT_ALARM;
@@ -80,7 +84,7 @@ function deviceJson(d: ScanOutcome['roots'][number]['device']) {
   return { id: d.deviceId, source: d.source, fsType: d.fsType, mountType: d.mountType, mountPoint: d.mountPoint, uuid: d.uuid, label: d.label, note: d.note };
 }
 
-async function printJson(o: ScanOutcome, query: ScanQueryService, host: { id: string; hostname: string; address: string | null }) {
+async function printJson(o: ScanOutcome, query: ScanQueryService, host: { id: string; hostname: string; address: string | null }, events: EventChange[]) {
   const s = o.scan;
   const devices = [...new Map(o.roots.map((r) => [r.device.deviceId ?? r.device.uuid ?? r.device.source ?? r.path, deviceJson(r.device)])).values()];
   const head = {
@@ -99,13 +103,14 @@ async function printJson(o: ScanOutcome, query: ScanQueryService, host: { id: st
     bytes: Number(s.bytesDone),
     counts: fullCounts(s.counts),
     timing: o.timing,
+    events: events.map((e) => ({ id: e.eventId, deviceId: e.deviceId, change: e.change, severity: e.severity, files: e.files })),
   };
   await writeJsonStream(process.stdout, head, 'findings', query.allFindings(s.id));
 }
 
 const SHOWN = 20;
 
-async function printSummary(o: ScanOutcome, query: ScanQueryService) {
+async function printSummary(o: ScanOutcome, query: ScanQueryService, events: EventChange[]) {
   const s = o.scan;
   const ms = Number(((s.endedAtNs ?? s.startedAtNs) - s.startedAtNs) / 1_000_000n);
   const rate = ms > 0 ? bytes((Number(s.bytesDone) / ms) * 1000) + '/s' : '';
@@ -124,5 +129,9 @@ async function printSummary(o: ScanOutcome, query: ScanQueryService) {
   const notable = await query.notable(s.id, SHOWN);
   if (notable.items.length) out.push('Findings:', ...notable.items.map((f) => `  ${f.status.padEnd(24)} ${f.path}${f.detail ? `  — ${f.detail}` : ''}`));
   if (notable.total > SHOWN) out.push(`  … and ${notable.total - SHOWN} more: bitarr show ${s.id}`);
+  for (const e of events) {
+    const what = e.change === 'opened' ? 'opened' : e.change === 'grew' ? 'grew' : 'seen again';
+    out.push(`Bitrot event ${e.eventId} ${what} (${e.severity}): where on the disk and what to do: bitarr event ${e.eventId}`);
+  }
   process.stdout.write(out.join('\n') + '\n');
 }

@@ -176,4 +176,14 @@ export class BaselineRepository {
       return { parked, moved: 0, from: null };
     });
   }
+
+  /** Of these paths, the ones verified good (hashed and matching, or re-baselined) after `sinceNs`. */
+  async verifiedSince(paths: readonly string[], sinceNs: bigint): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const part of chunks(paths)) {
+      const rows = await this.db('baselines').whereIn('path', part).whereNull('missing_since_scan_id').andWhere('verified_at_ns', '>', sinceNs.toString()).select('path');
+      for (const r of rows) out.add(r.path);
+    }
+    return out;
+  }
 }

@@ -10,10 +10,12 @@ import type { Config } from '../config/index.js';
 import { environmentError } from '../domain/errors.js';
 import * as m001 from '../../migrations/20261125_001_engine.js';
 import * as m002 from '../../migrations/20261125_002_devices.js';
+import * as m003 from '../../migrations/20261125_003_event_state.js';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125_001_engine': m001,
   '20261125_002_devices': m002,
+  '20261125_003_event_state': m003,
 };
 
 /** The append-only migration list, for SQLite here and for the PostgreSQL test. */

@@ -88,4 +88,9 @@ export class FindingRepository {
     const r = await q.count({ n: '*' }).first();
     return Number(r?.n ?? 0);
   }
+
+  /** Every finding of these statuses in a scan (the alarms are few; a scan with a million is a dead disk). */
+  async withStatuses(scanId: number, statuses: FindingStatus[]): Promise<FindingRow[]> {
+    return (await this.select(this.db).where({ scan_id: scanId }).whereIn('status', statuses).orderBy('path')).map(fromRow);
+  }
 }

@@ -87,7 +87,7 @@ export function mergeFiles(a: readonly EventFile[], b: readonly EventFile[]): Ev
 /** Evidence only accumulates; the same growth or recurrence seen twice is kept once. */
 export function mergeEvidence(a: EventEvidence, b: EventEvidence): EventEvidence {
   const out: EventEvidence = { smartGrowth: [...a.smartGrowth], recurrences: [...a.recurrences] };
-  const g = (x: EventEvidence['smartGrowth'][number]) => `${x.counter}:${x.before}:${x.after}`;
+  const g = (x: EventEvidence['smartGrowth'][number]) => `${x.counter}:${x.label ?? ''}:${x.before}:${x.after}`;
   for (const x of b.smartGrowth) if (!out.smartGrowth.some((y) => g(y) === g(x))) out.smartGrowth.push(x);
   // One entry per earlier event: the first time damage came back there is the evidence.
   for (const r of b.recurrences) if (!out.recurrences.some((y) => y.eventId === r.eventId)) out.recurrences.push(r);

@@ -7,3 +7,4 @@ export { explainEvent, toEventFiles, type Explanation } from './explain.js';
 export { planEvents, type EventPlan, type EventUpdate } from './merge.js';
 export { transition, acknowledge, resolve, dismiss, allowedActions, EventTransitionError, type LifecycleAction, type TransitionInput, type TransitionRefusal } from './lifecycle.js';
 export { deviceMap, type DeviceMap, type DeviceMapInput, type MapBucket, type MapEvent } from './device-map.js';
+export { smartGrowthFrom } from './smart.js';

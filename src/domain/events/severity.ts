@@ -35,7 +35,7 @@ const COUNTER_NAMES: Record<SmartGrowth['counter'], string> = {
   uncorrectable: 'offline uncorrectable sectors',
 };
 
-export const describeGrowth = (g: SmartGrowth) => `${COUNTER_NAMES[g.counter]} ${g.before} → ${g.after}`;
+export const describeGrowth = (g: SmartGrowth) => `${g.label ?? COUNTER_NAMES[g.counter]} ${g.before} → ${g.after}`;
 
 export const SEVERITY_RULES: readonly SeverityRule[] = [
   {

@@ -70,6 +70,8 @@ export interface SmartGrowth {
   counter: 'reallocated' | 'pending' | 'uncorrectable';
   before: number;
   after: number;
+  /** The attribute as a user knows it ("media errors" on NVMe); defaults to the counter's name. */
+  label?: string;
 }
 
 /** The damage one finished scan found on one device. */

@@ -1,0 +1,164 @@
+// Bitrot events: after a scan, its corrupted, unreadable and unstable files are placed on their
+// disks and grouped into events (src/domain/events decides everything); users move events
+// through their lifecycle, and resolving needs the files to have verified good again.
+import {
+  DAMAGE_STATUSES,
+  DEFAULT_EVENT_SETTINGS,
+  deviceMap,
+  planEvents,
+  transition,
+  type BitrotEvent,
+  type DamagedFile,
+  type DeviceFacts,
+  type DeviceMap,
+  type EventSettings,
+  type EventStatus,
+  type LifecycleAction,
+  type SmartGrowth,
+} from '../domain/events/index.js';
+import { notFoundError } from '../domain/errors.js';
+import type { BaselineRepository } from '../repositories/baseline.repository.js';
+import { wholeDisk } from '../repositories/block-device.repository.js';
+import type { DeviceRepository, DeviceRow } from '../repositories/device.repository.js';
+import type { EventRepository, StoredEvent } from '../repositories/event.repository.js';
+import type { FindingRepository } from '../repositories/finding.repository.js';
+import type { ScanRepository } from '../repositories/scan.repository.js';
+import { nowNs } from '../repositories/sql.js';
+import type { SectorMapService } from './sector-map.service.js';
+
+export interface EventChange {
+  eventId: number;
+  deviceId: number;
+  change: 'opened' | 'grew' | 'seen-again';
+  severity: string;
+  files: string[];
+}
+
+export interface EventServiceDeps {
+  events: EventRepository;
+  findings: FindingRepository;
+  scans: ScanRepository;
+  devices: DeviceRepository;
+  baselines: BaselineRepository;
+  sectorMap: SectorMapService;
+  /** Counters that grew since the device's last health check; [] when SMART says nothing. */
+  smartGrowth?: (device: DeviceRow) => Promise<SmartGrowth[]>;
+  settings?: EventSettings;
+}
+
+/** How texts name a device: its label, model and serial, or its identity. */
+export function deviceName(d: DeviceRow): string {
+  const parts = [d.label && `"${d.label}"`, d.model, d.serial && `serial ${d.serial}`].filter(Boolean);
+  return parts.length ? parts.join(' ') : `${d.fsType ?? 'device'} ${d.identityValue}`;
+}
+
+export class EventService {
+  private readonly settings: EventSettings;
+
+  constructor(private readonly deps: EventServiceDeps) {
+    this.settings = deps.settings ?? DEFAULT_EVENT_SETTINGS;
+  }
+
+  /** Turns a finished scan's damage into events, device by device. Applying the same scan twice changes nothing. */
+  async afterScan(scanId: number): Promise<EventChange[]> {
+    const alarms = await this.deps.findings.withStatuses(scanId, [...DAMAGE_STATUSES]);
+    if (!alarms.length) return [];
+    const scan = await this.deps.scans.get(scanId);
+    const roots = await this.deps.scans.roots(scanId);
+    const byDevice = new Map<number, typeof alarms>();
+    for (const f of alarms) {
+      const deviceId = roots.find((r) => r.id === f.rootId)?.device.deviceId;
+      // A root on no recognised device (no detector knew it) has no disk to hold an event.
+      if (deviceId === null || deviceId === undefined) continue;
+      byDevice.set(deviceId, [...(byDevice.get(deviceId) ?? []), f]);
+    }
+    const changes: EventChange[] = [];
+    const atNs = scan?.endedAtNs ?? nowNs();
+    for (const [deviceId, found] of byDevice) {
+      const device = await this.deps.devices.device(deviceId);
+      if (!device) continue;
+      const mapped = new Map((await this.mapFiles(found.map((f) => f.path))).map((m) => [m.path, m]));
+      const files: DamagedFile[] = found.map((f) => {
+        const m = mapped.get(f.path);
+        const located = m && m.error === null;
+        return {
+          path: f.path,
+          status: f.status as DamagedFile['status'],
+          size: Number(f.size ?? 0),
+          extents: located ? m.extents : null,
+          ...(located ? {} : { reason: m?.error ?? 'could not be mapped' }),
+        };
+      });
+      const facts = await this.deviceFacts(device);
+      const smartGrowth = this.deps.smartGrowth ? await this.deps.smartGrowth(device).catch(() => []) : [];
+      const existing = await this.deps.events.forDevice(deviceId, ['open', 'acknowledged', 'resolved']);
+      const plan = planEvents({ scanId, atNs, device: facts, files, smartGrowth }, existing, this.settings);
+      const openedId = await this.deps.events.apply(
+        deviceId,
+        plan.updates.map((u) => u.event),
+        plan.open,
+      );
+      for (const u of plan.updates) changes.push({ eventId: u.id, deviceId, change: u.change, severity: u.event.severity, files: u.addedFiles });
+      if (openedId !== null && plan.open) changes.push({ eventId: openedId, deviceId, change: 'opened', severity: plan.open.severity, files: plan.open.files.map((f) => f.path) });
+    }
+    return changes;
+  }
+
+  /** Files a mapper cannot reach (vanished since the scan, a share) get their reason, never an exception. */
+  private async mapFiles(paths: string[]) {
+    const existing: string[] = [];
+    const gone: Array<{ path: string; extents: []; error: string }> = [];
+    for (const p of paths) {
+      try {
+        existing.push(...this.deps.sectorMap.resolveFiles([p]));
+      } catch (err) {
+        gone.push({ path: p, extents: [], error: (err as Error).message });
+      }
+    }
+    const mapped = existing.length ? await this.deps.sectorMap.map(existing) : [];
+    return [...mapped, ...gone];
+  }
+
+  private async deviceFacts(device: DeviceRow): Promise<DeviceFacts> {
+    const mounts = await this.deps.devices.mounts([device.id]);
+    return {
+      name: deviceName(device),
+      devicePath: device.network ? null : wholeDisk(device.devicePath) ?? device.devicePath,
+      type: device.type,
+      rotational: device.rotational,
+      network: device.network,
+      fsType: device.fsType ?? 'unknown',
+      mountPoint: mounts.find((m) => m.present)?.mountPoint ?? null,
+      scanIntervalSeconds: null,
+    };
+  }
+
+  async list(opts: { statuses?: EventStatus[]; deviceId?: number } = {}): Promise<StoredEvent[]> {
+    return this.deps.events.list(opts);
+  }
+
+  async get(id: number): Promise<StoredEvent> {
+    const event = await this.deps.events.get(id);
+    if (!event) throw notFoundError(`no bitrot event ${id}`);
+    return event;
+  }
+
+  /** acknowledge, resolve (only once every file verified good after the event last saw it) or dismiss. */
+  async act(id: number, action: LifecycleAction, who: string, note: string | null): Promise<StoredEvent> {
+    const event = await this.get(id);
+    const lastScan = await this.deps.scans.get(event.lastScanId);
+    const since = lastScan?.endedAtNs ?? event.updatedAtNs;
+    const verified = action === 'resolve' ? await this.deps.baselines.verifiedSince(event.files.map((f) => f.path), since) : new Set<string>();
+    const next: BitrotEvent = transition(event, action, { who, atNs: nowNs(), note }, verified);
+    await this.deps.events.save(next);
+    return { ...next, deviceId: event.deviceId };
+  }
+
+  /** The device's byte range in buckets with its events' clusters marked: what the UI draws. */
+  async deviceMap(deviceId: number, buckets = 256): Promise<DeviceMap | null> {
+    const device = await this.deps.devices.device(deviceId);
+    if (!device?.sizeBytes) return null;
+    const events = await this.deps.events.forDevice(deviceId, ['open', 'acknowledged', 'resolved']);
+    return deviceMap({ sizeBytes: device.sizeBytes, buckets, events });
+  }
+}
