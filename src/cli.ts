@@ -4,10 +4,12 @@ import { BitarrError } from './domain/errors.js';
 import { devicesCommand } from './cli/devices.command.js';
 import { eventCommand, eventsCommand } from './cli/events.command.js';
 import { filesCommand } from './cli/files.command.js';
+import { healthCommand } from './cli/health.command.js';
 import { historyCommand, showCommand } from './cli/history.command.js';
 import { mapCommand } from './cli/map.command.js';
 import { pluginsCommand } from './cli/plugins.command.js';
 import { EXIT_ERROR, scanCommand } from './cli/scan.command.js';
+import { smartCommand } from './cli/smart.command.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   scan: scanCommand,
@@ -17,8 +19,10 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   devices: devicesCommand,
   plugins: pluginsCommand,
   map: mapCommand,
+  smart: smartCommand,
   events: eventsCommand,
   event: eventCommand,
+  health: healthCommand,
 };
 
 const USAGE = `usage: bitarr <command> [options]
@@ -38,6 +42,8 @@ const USAGE = `usage: bitarr <command> [options]
                  bitrot events: damaged files grouped by where they are on the disk, how bad, what to do
   event ID [ack|resolve|dismiss] [--note TEXT] [--by NAME] [--json]
                  one event in full, or move it on (resolve needs its files verified good by a rescan)
+  health [DEVICE] [--smart-type TYPE] [--json]
+                 SMART verdict, score and reasons per device, with trends; TYPE is smartctl's -d (sat, megaraid,N)
   plugins [--json]
                  filesystem and platform plugins, and why any is not ready
 

@@ -6,6 +6,8 @@ import { openDatabase, type Db } from '../repositories/db.js';
 import { DeviceRepository } from '../repositories/device.repository.js';
 import { loadHostIdentity, type HostIdentity } from '../repositories/host.repository.js';
 import { DeviceService } from '../services/device.service.js';
+import { HealthService } from '../services/health.service.js';
+import { HealthRepository } from '../repositories/health.repository.js';
 import { EventService, type EventServiceDeps } from '../services/event.service.js';
 import { SectorMapService } from '../services/sector-map.service.js';
 import { BaselineRepository } from '../repositories/baseline.repository.js';
@@ -52,4 +54,8 @@ export function eventService(ctx: Context, plugins: PluginHost, smartGrowth?: Ev
     sectorMap: new SectorMapService(plugins, deviceService(ctx, plugins)),
     smartGrowth,
   });
+}
+
+export function healthService(ctx: Context): HealthService {
+  return new HealthService(new DeviceRepository(ctx.db), new HealthRepository(ctx.db), new EventRepository(ctx.db));
 }

@@ -48,6 +48,8 @@ export interface DeviceRow {
   warnings: string[];
   detectedBy: string | null;
   displayName: string | null;
+  /** smartctl's -d for this device, set by the user; null lets smartctl decide. */
+  smartDeviceType: string | null;
   present: boolean;
   firstSeenNs: bigint;
   lastSeenNs: bigint;
@@ -88,6 +90,7 @@ const deviceFromRow = (r: any): DeviceRow => ({
   warnings: JSON.parse(r.warnings),
   detectedBy: r.detected_by ?? null,
   displayName: r.display_name ?? null,
+  smartDeviceType: r.smart_device_type ?? null,
   present: Boolean(r.present),
   firstSeenNs: big(r.first_seen_ns)!,
   lastSeenNs: big(r.last_seen_ns)!,
@@ -215,5 +218,9 @@ export class DeviceRepository {
       .andWhereNot('m.device_id', except)
       .distinct('m.device_id');
     return rows.map((r: { device_id: number }) => r.device_id);
+  }
+
+  async setSmartDeviceType(id: number, type: string | null): Promise<void> {
+    await this.db('storage_devices').where('id', id).update({ smart_device_type: type });
   }
 }

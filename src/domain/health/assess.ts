@@ -69,6 +69,9 @@ function noDataReasons(noData: NoHealthData): HealthReason[] {
 function smartReasons(report: SmartReport, metrics: MetricReading[]): HealthReason[] {
   const reasons: HealthReason[] = [];
   if (report.smartPassed === false) reasons.push(reason('smart_failed', 'critical', overallFailure(report)));
+  if (!report.ata && !report.nvme && !report.scsi) {
+    reasons.push(reason('status_only', 'info', 'only the overall SMART status was collected (smartctl -H), so no counter was judged', { penalty: 0, advice: 'collect with smartctl --json -x' }));
+  }
   for (const a of report.ata?.attributes ?? []) {
     const rule = ATTRIBUTE_THRESHOLD_RULES.find((r) => r.whenFailed === a.whenFailed && r.prefailure === a.prefailure);
     if (rule) reasons.push(reason(rule.code, rule.severity, `attribute ${a.id} ${a.name} (value ${a.value}, threshold ${a.thresh}) ${rule.message}`, { attribute: a.id }));
@@ -122,7 +125,8 @@ function decodedNote(reading: MetricReading): string {
 function failureRate(range: Range): string {
   if (range.afr === undefined) return '';
   const span = range.max === Number.POSITIVE_INFINITY ? `${range.min} or more` : range.min === range.max ? `${range.min}` : `${range.min}–${range.max}`;
-  return `; Backblaze drives at ${span} failed at ${range.afr}% a year`;
+  const rate = typeof range.afr === 'number' ? `${range.afr}%` : `${range.afr[0]}–${range.afr[1]}%`;
+  return `; Backblaze drives at ${span} failed at ${rate} a year`;
 }
 
 function contextReasons(context: HealthContext): HealthReason[] {

@@ -3,6 +3,8 @@
  * drives store a plain count, but some pack several counters into it, and reading those as one
  * number raises false alarms (a Seagate with 4 command timeouts reads as 17,180,131,332).
  * Which vendor packs what is data (RAW_DECODERS); the decoders themselves are the only code.
+ * Seagate's error rates (1, 7, 195: errors in the top 16 bits, operations in the low 32) need no
+ * decoder: no rule judges them (see metric-rules.ts).
  */
 import type { AtaAttribute, DeviceIdentity } from './report.js';
 
@@ -14,7 +16,7 @@ export function vendorOf(identity: Pick<DeviceIdentity, 'model' | 'family'>): Ve
   return 'other';
 }
 
-type DecoderName = 'seagate_command_timeouts' | 'seagate_error_rate';
+type DecoderName = 'seagate_command_timeouts';
 
 export interface RawDecoderRule {
   attributes: number[];
@@ -35,12 +37,6 @@ export const RAW_DECODERS: readonly RawDecoderRule[] = [
       'Seagate packs three 16-bit counters into 188: all command timeouts (low word), those over 5 s and those over 7.5 s; ' +
       'the low word is the count (Scrutiny reads the same three words from raw strings like "0 0 4", AnalogJ/scrutiny#522)',
   },
-  {
-    attributes: [1, 7, 195],
-    vendor: 'seagate',
-    decoder: 'seagate_error_rate',
-    why: 'Seagate error rates keep the number of errors in the top 16 bits and the number of operations in the low 32 bits',
-  },
 ];
 
 export interface DecodedRaw {
@@ -48,8 +44,6 @@ export interface DecodedRaw {
   count: number | null;
   /** How the count was read: 'raw', 'smartctl' (its drive database decoded the string), or a decoder name. */
   decodedBy: 'raw' | 'smartctl' | DecoderName;
-  /** For error rates: how many operations the errors were counted over. */
-  operations?: number;
   note?: string;
 }
 
@@ -62,10 +56,6 @@ const DECODERS: Record<DecoderName, (a: AtaAttribute) => DecodedRaw> = {
     const [total, over5s, over7s] = printed ? [Number(printed[3]), Number(printed[2]), Number(printed[1])] : words(a.raw ?? 0);
     if (total >= over5s && over5s >= over7s) return { count: total, decodedBy: 'seagate_command_timeouts' };
     return { count: null, decodedBy: 'seagate_command_timeouts', note: `raw value ${a.raw} is not three nested 16-bit counters` };
-  },
-  seagate_error_rate(a) {
-    const raw = a.raw ?? 0;
-    return { count: Math.floor(raw / 2 ** 32) % 65536, decodedBy: 'seagate_error_rate', operations: raw % 2 ** 32 };
   },
 };
 

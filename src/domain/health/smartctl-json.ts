@@ -43,8 +43,8 @@ export function parseSmartctlJson(text: string): SmartParseResult {
   if (!looksLikeSmartctl(root)) {
     return { kind: 'not_smartctl_json', message: 'JSON, but not smartctl output: it has none of smartctl, json_format_version, device or SMART data' };
   }
-  const identity = readIdentity(root);
   const smartctl = readRun(root);
+  const identity = readIdentity(root, smartctl);
   const ata = readAta(root);
   const nvme = readNvme(root);
   const scsi = readScsi(root);
@@ -58,13 +58,15 @@ export function parseSmartctlJson(text: string): SmartParseResult {
     powerOnHours: num(at(root, 'power_on_time', 'hours')) ?? nvme?.powerOnHours ?? null,
     temperatureC: num(at(root, 'temperature', 'current')) ?? nvme?.temperatureC ?? null,
     powerCycles: num(root.power_cycle_count) ?? nvme?.powerCycles ?? null,
-    collectedAtMs: num(at(root, 'local_time', 'time_t')) === null ? null : num(at(root, 'local_time', 'time_t'))! * 1000,
+    collectedAtMs: timeMs(num(at(root, 'local_time', 'time_t'))),
     ata,
     nvme,
     scsi,
   };
   return report;
 }
+
+const timeMs = (seconds: number | null) => (seconds === null ? null : seconds * 1000);
 
 function looksLikeSmartctl(root: Json): boolean {
   if (obj(root.smartctl) || Array.isArray(root.json_format_version)) return true;
@@ -74,12 +76,14 @@ function looksLikeSmartctl(root: Json): boolean {
   return HEALTH_KEYS.some((k) => k in root);
 }
 
-function readIdentity(root: Json): DeviceIdentity {
+function readIdentity(root: Json, smartctl: SmartctlRun): DeviceIdentity {
   const device = obj(root.device);
+  // An output of a device that could not be opened has no "device"; the path it was given is the last argument.
+  const asked = smartctl.argv.length > 1 && !smartctl.argv[smartctl.argv.length - 1].startsWith('-') ? smartctl.argv[smartctl.argv.length - 1] : null;
   const vendorProduct = [str(root.vendor) ?? str(root.scsi_vendor), str(root.product) ?? str(root.scsi_product)].filter(Boolean).join(' ');
   return {
     protocol: protocolOf(device?.protocol),
-    name: str(device?.name),
+    name: str(device?.name) ?? asked,
     type: str(device?.type),
     infoName: str(device?.info_name),
     model: str(root.model_name) ?? str(root.scsi_model_name) ?? (vendorProduct || null),
@@ -194,8 +198,9 @@ function readScsi(root: Json): ScsiHealth | null {
 function noHealthData(root: Json, identity: DeviceIdentity, smartctl: SmartctlRun): NoHealthData {
   const base = { kind: 'no_health_data' as const, identity, smartctl };
   const firstError = smartctl.messages.find((m) => m.severity === 'error')?.text;
-  if (Array.isArray(root.devices)) {
-    return { ...base, why: 'scan_listing', message: `a --scan listing of ${root.devices.length} device(s), not the SMART data of one` };
+  // An empty scan has no "devices" at all; its argv still says what it was.
+  if (Array.isArray(root.devices) || smartctl.argv.some((a) => a.startsWith('--scan'))) {
+    return { ...base, why: 'scan_listing', message: `a --scan listing of ${list(root.devices).length} device(s), not the SMART data of one` };
   }
   if (couldNotOpen(smartctl.exitStatus) || (firstError && !identity.model)) {
     return { ...base, why: 'smartctl_error', message: firstError ?? `smartctl could not read the device (exit status ${smartctl.exitStatus.code})` };

@@ -39,6 +39,7 @@ export interface TrendAnalysis {
 }
 
 const DAY_MS = 86_400_000;
+export const MIN_PROJECTION_SPAN_DAYS = 1;
 
 export function analyseTrends(history: readonly HealthSample[]): TrendAnalysis {
   const samples = [...history].sort((a, b) => a.atMs - b.atMs);
@@ -84,7 +85,10 @@ function project(rule: MetricRule, points: { atMs: number; value: number }[]): P
   const current = points[points.length - 1].value;
   const failing = rule.ranges.find((r) => r.level === 'critical') ?? null;
   const failingAt = failing === null ? null : rule.worse === 'higher' ? failing.min : failing.max;
-  const slopePerDay = leastSquaresSlope(points.map((p) => [(p.atMs - points[0].atMs) / DAY_MS, p.value]));
+  // Two checks minutes apart (a scan's check right after a manual one) say nothing of a monthly
+  // rate: a projection needs the history to span at least MIN_PROJECTION_SPAN_DAYS.
+  const spanDays = (points[points.length - 1].atMs - points[0].atMs) / DAY_MS;
+  const slopePerDay = spanDays < MIN_PROJECTION_SPAN_DAYS ? null : leastSquaresSlope(points.map((p) => [(p.atMs - points[0].atMs) / DAY_MS, p.value]));
   const perMonth = slopePerDay === null ? null : slopePerDay * DAYS_PER_MONTH;
   let daysToFailing: number | null = null;
   if (failingAt !== null && LEVEL_RANK[rangeOf(rule, current).level] === LEVEL_RANK.critical) daysToFailing = 0;

@@ -1,0 +1,53 @@
+/** device_health_history: every collection, with the counters that trend. */
+import type { Knex } from 'knex';
+import type { HealthSample } from '../domain/health/index.js';
+import type { HealthReason } from '../domain/health/index.js';
+import { asText } from './sql.js';
+
+export interface HealthRow {
+  id: number;
+  deviceId: number;
+  collectedAtNs: bigint;
+  verdict: string;
+  score: number | null;
+  reasons: HealthReason[];
+  counters: Record<string, number>;
+}
+
+export class HealthRepository {
+  constructor(private readonly db: Knex) {}
+
+  async record(row: Omit<HealthRow, 'id'> & { raw: string | null }): Promise<number> {
+    const [r] = await this.db('device_health_history').insert(
+      {
+        device_id: row.deviceId,
+        collected_at_ns: row.collectedAtNs.toString(),
+        verdict: row.verdict,
+        score: row.score,
+        reasons: JSON.stringify(row.reasons),
+        counters: JSON.stringify(row.counters),
+        raw: row.raw,
+      },
+      ['id'],
+    );
+    return Number(typeof r === 'object' ? r.id : r);
+  }
+
+  /** The device's collections with counters, oldest first: what trends are computed from. */
+  async samples(deviceId: number): Promise<HealthSample[]> {
+    const rows = await this.db('device_health_history').where('device_id', deviceId).select('counters', ...asText(this.db, 'collected_at_ns')).orderBy('collected_at_ns');
+    return rows
+      .map((r: { counters: string; collected_at_ns: string }) => ({ atMs: Number(BigInt(r.collected_at_ns) / 1_000_000n), metrics: JSON.parse(r.counters) as Record<string, number> }))
+      .filter((s: HealthSample) => Object.keys(s.metrics).length > 0);
+  }
+
+  async latest(deviceId: number): Promise<HealthRow | null> {
+    const r = await this.db('device_health_history')
+      .where('device_id', deviceId)
+      .select('id', 'device_id', 'verdict', 'score', 'reasons', 'counters', ...asText(this.db, 'collected_at_ns'))
+      .orderBy('collected_at_ns', 'desc')
+      .first();
+    if (!r) return null;
+    return { id: Number(r.id), deviceId: r.device_id, collectedAtNs: BigInt(r.collected_at_ns), verdict: r.verdict, score: r.score, reasons: JSON.parse(r.reasons), counters: JSON.parse(r.counters) };
+  }
+}

@@ -1,0 +1,103 @@
+// Device health: SMART through smartctl for the disk behind each device, judged by the rule
+// tables in src/domain/health together with what Bitarr itself saw there (bitrot events,
+// unreadable files), recorded every time so counts that grow are noticed and projected.
+import {
+  assessHealth,
+  hintsFor,
+  metricValues,
+  noHealthDataWithoutOutput,
+  parseSmartctlJson,
+  type HealthAssessment,
+  type HealthContext,
+} from '../domain/health/index.js';
+import type { NoHealthData, SmartReport } from '../domain/health/index.js';
+import { smartGrowthFrom, type SmartGrowth } from '../domain/events/index.js';
+import { wholeDisk } from '../repositories/block-device.repository.js';
+import type { DeviceRepository, DeviceRow } from '../repositories/device.repository.js';
+import type { EventRepository } from '../repositories/event.repository.js';
+import type { HealthRepository } from '../repositories/health.repository.js';
+import { readSmart } from '../repositories/smartctl.repository.js';
+import { nowNs } from '../repositories/sql.js';
+
+export interface HealthCheck {
+  device: DeviceRow;
+  /** The disk smartctl was asked about, or null when there is none to ask. */
+  disk: string | null;
+  assessment: HealthAssessment;
+  /** What would get SMART data where there is none (privilege, device type, pass-through). */
+  hints: string[];
+  bitrot: { openEvents: Record<'minor' | 'moderate' | 'severe', number>; unreadableFiles: number };
+  collectedAtNs: bigint;
+}
+
+// A device with no disk of its own to ask: SMART cannot speak, and the reason says where it can.
+function noDisk(device: DeviceRow): NoHealthData | null {
+  if (device.network) return { ...noHealthDataWithoutOutput('smartctl_failed', 'network storage: the disks belong to the server; an agent there can read their SMART'), why: 'smart_unavailable' };
+  if (device.type === 'loop') return { ...noHealthDataWithoutOutput('smartctl_failed', `a loop device has no SMART: ask about the disk that holds its image (${device.devicePath ?? '?'})`), why: 'smart_unavailable' };
+  return null;
+}
+
+export class HealthService {
+  constructor(
+    private readonly devices: DeviceRepository,
+    private readonly history: HealthRepository,
+    private readonly events: EventRepository,
+    // Injectable for tests that stand recorded outputs of real drives in for disks this machine lacks.
+    private readonly read = readSmart,
+    private readonly diskOf: (devicePath: string | null) => string | null = wholeDisk,
+  ) {}
+
+  /** Collects and records one device's health now. Never throws for a device SMART cannot reach. */
+  async check(device: DeviceRow): Promise<HealthCheck> {
+    const disk = device.network ? null : this.diskOf(device.devicePath);
+    const { input, raw } = await this.collect(device, disk);
+    const bitrot = await this.bitrotOf(device.id);
+    const collectedAtNs = nowNs();
+    const counters = input.kind === 'report' ? metricValues(input) : {};
+    const history = [...(await this.history.samples(device.id)), ...(Object.keys(counters).length ? [{ atMs: Number(collectedAtNs / 1_000_000n), metrics: counters }] : [])];
+    const context: HealthContext = { bitrot, history };
+    const assessment = assessHealth(input, context);
+    await this.history.record({ deviceId: device.id, collectedAtNs, verdict: assessment.verdict, score: assessment.score, reasons: assessment.reasons, counters, raw });
+    const hints = input.kind === 'no_health_data' ? hintsFor(input).map((h) => h.hint) : [];
+    return { device, disk, assessment, hints, bitrot, collectedAtNs };
+  }
+
+  /** SMART counters that grew since the previous check, for a bitrot event's severity. */
+  async growthNow(device: DeviceRow): Promise<SmartGrowth[]> {
+    const check = await this.check(device);
+    return smartGrowthFrom(check.assessment.trends?.growth ?? []);
+  }
+
+  private async collect(device: DeviceRow, disk: string | null): Promise<{ input: SmartReport | NoHealthData; raw: string | null }> {
+    const none = noDisk(device);
+    if (none) return { input: none, raw: null };
+    if (!disk) return { input: noHealthDataWithoutOutput('smartctl_failed', `no block device to ask (${device.devicePath ?? 'unknown path'}): is it passed through to this container?`), raw: null };
+    const result = await this.read(disk, device.smartDeviceType ? { deviceType: device.smartDeviceType } : {});
+    switch (result.kind) {
+      case 'smartctl_missing':
+        return { input: noHealthDataWithoutOutput('smartctl_missing', result.message), raw: null };
+      case 'failed':
+        return { input: noHealthDataWithoutOutput('smartctl_failed', result.message), raw: null };
+      case 'device_unavailable':
+      case 'output': {
+        if (result.json) {
+          const parsed = parseSmartctlJson(result.json);
+          if (parsed.kind !== 'not_smartctl_json') return { input: parsed, raw: result.json };
+        }
+        return { input: noHealthDataWithoutOutput('smartctl_failed', 'message' in result ? result.message : `smartctl ${disk} printed no JSON`), raw: result.json };
+      }
+    }
+  }
+
+  private async bitrotOf(deviceId: number): Promise<HealthCheck['bitrot']> {
+    const open = await this.events.forDevice(deviceId, ['open', 'acknowledged']);
+    const openEvents = { minor: 0, moderate: 0, severe: 0 };
+    for (const e of open) openEvents[e.severity]++;
+    const unreadableFiles = new Set(open.flatMap((e) => e.files.filter((f) => f.statuses.includes('unreadable')).map((f) => f.path))).size;
+    return { openEvents, unreadableFiles };
+  }
+
+  async setDeviceType(deviceId: number, type: string | null): Promise<void> {
+    await this.devices.setSmartDeviceType(deviceId, type);
+  }
+}
