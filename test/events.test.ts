@@ -49,6 +49,13 @@ ext4('a band over three neighbouring files is one event with one cluster of thos
   t.true(event!.clusters[0]!.start <= start + length && start <= event!.clusters[0]!.end, 'the cluster covers the flipped band on the disk');
   t.true(['band', 'one-cluster'].includes(event!.pattern), event!.pattern);
   t.is(event!.severity, 'moderate', 'several files: moderate, not from a percentage');
+  // The data a UI draws: the device's byte range in buckets, the band marked where it is.
+  const detail = await bitarr(['event', String(event!.id), '--json', '--config-dir', cfg]);
+  const map = (JSON.parse(detail.stdout) as { deviceMap: { sizeBytes: number; buckets: Array<{ start: number; end: number; corruptedBytes: number; clusterIds: string[] }> } }).deviceMap;
+  t.is(map.sizeBytes, 256 * 1024 * 1024, 'the lab image is 256 MiB');
+  const marked = map.buckets.filter((b) => b.corruptedBytes > 0);
+  t.true(marked.length >= 1 && marked.every((b) => b.clusterIds.includes(`${event!.id}:0`)), JSON.stringify(marked));
+  t.true(marked.some((b) => b.start <= start && start < b.end), 'the bucket holding the flipped band is marked');
   const restore = event!.actions.find((a) => a.code === 'restore-from-backup');
   t.deepEqual([...(restore?.things.files ?? [])].sort(), band.map((rel) => lab.path(rel)).sort());
 

@@ -84,3 +84,19 @@ test('each check is recorded; reallocated sectors that grew since the last check
   t.regex(JSON.stringify(loopCheck.assessment.reasons), /loop device has no SMART/);
   t.is(asked.length, 2, 'smartctl is not asked about a loop device');
 });
+
+test('kernel I/O errors count from the previous check, not since boot', async (t) => {
+  const dir = await tempDir(t);
+  const db = await openDatabase({ ...loadConfig({ configDir: join(dir, 'cfg') }), databaseUrl: null });
+  t.teardown(() => db.destroy());
+  const devices = new DeviceRepository(db);
+  await devices.upsertHost({ id: 'h', hostname: 'tiko', addresses: [], isLocal: true });
+  await devices.recordDetection('h', [{ device: hdd, detectedBy: 'test' }], { complete: true });
+  const [disk] = await devices.devices('h');
+  const counts = [7, 7, 10];
+  const health = new HealthService(devices, new HealthRepository(db), new EventRepository(db), async () => ({ kind: 'output', json: WD, exitCode: 0 }), () => '/dev/sdz', () => counts.shift()!);
+  const io = async () => (await health.check(disk!)).assessment.reasons.find((r) => r.code === 'io_errors');
+  t.regex((await io())?.message ?? '', /7/, 'the first check counts the kernel total');
+  t.is(await io(), undefined, 'no new errors since: no reason');
+  t.regex((await io())?.message ?? '', /3/, 'three new since the last check');
+});

@@ -12,12 +12,15 @@ import {
 } from '../domain/health/index.js';
 import type { NoHealthData, SmartReport } from '../domain/health/index.js';
 import { smartGrowthFrom, type SmartGrowth } from '../domain/events/index.js';
-import { wholeDisk } from '../repositories/block-device.repository.js';
+import { kernelIoErrors, wholeDisk } from '../repositories/block-device.repository.js';
 import type { DeviceRepository, DeviceRow } from '../repositories/device.repository.js';
 import type { EventRepository } from '../repositories/event.repository.js';
 import type { HealthRepository } from '../repositories/health.repository.js';
 import { readSmart } from '../repositories/smartctl.repository.js';
 import { nowNs } from '../repositories/sql.js';
+
+/** Kept beside the SMART counters in the history, so the next check knows how many are new. */
+const IO_ERRORS = 'kernel_io_errors';
 
 export interface HealthCheck {
   device: DeviceRow;
@@ -45,6 +48,7 @@ export class HealthService {
     // Injectable for tests that stand recorded outputs of real drives in for disks this machine lacks.
     private readonly read = readSmart,
     private readonly diskOf: (devicePath: string | null) => string | null = wholeDisk,
+    private readonly ioErrorsOf: (disk: string | null) => number | null = kernelIoErrors,
   ) {}
 
   /** Collects and records one device's health now. Never throws for a device SMART cannot reach. */
@@ -53,9 +57,14 @@ export class HealthService {
     const { input, raw } = await this.collect(device, disk);
     const bitrot = await this.bitrotOf(device.id);
     const collectedAtNs = nowNs();
-    const counters = input.kind === 'report' ? metricValues(input) : {};
+    const counters: Record<string, number> = input.kind === 'report' ? metricValues(input) : {};
     const history = [...(await this.history.samples(device.id)), ...(Object.keys(counters).length ? [{ atMs: Number(collectedAtNs / 1_000_000n), metrics: counters }] : [])];
-    const context: HealthContext = { bitrot, history };
+    // The kernel's count only grows until a reboot: what matters is how many since the last check.
+    const ioTotal = this.ioErrorsOf(disk);
+    const previousIo = (await this.history.latest(device.id))?.counters[IO_ERRORS];
+    if (ioTotal !== null) counters[IO_ERRORS] = ioTotal;
+    const ioErrors = ioTotal === null ? undefined : previousIo !== undefined && ioTotal >= previousIo ? ioTotal - previousIo : ioTotal;
+    const context: HealthContext = { bitrot, history, ...(ioErrors !== undefined ? { ioErrors } : {}) };
     const assessment = assessHealth(input, context);
     await this.history.record({ deviceId: device.id, collectedAtNs, verdict: assessment.verdict, score: assessment.score, reasons: assessment.reasons, counters, raw });
     const hints = input.kind === 'no_health_data' ? hintsFor(input).map((h) => h.hint) : [];
