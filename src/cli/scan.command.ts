@@ -4,7 +4,7 @@ import { usageError } from '../domain/errors.js';
 import { ALARM_STATUSES, type FindingStatus } from '../domain/findings.js';
 import { ScanQueryService, fullCounts } from '../services/scan-query.service.js';
 import { ScanService, type ScanOutcome } from '../services/scan.service.js';
-import { openReader } from '../repositories/db.js';
+import { databaseFile, openReader } from '../repositories/db.js';
 import { deviceService, eventService, healthService, loadPlugins, openContext } from './context.js';
 import type { EventChange } from '../services/event.service.js';
 import { bytes, duration, int, isoFromNs } from './format.js';
@@ -37,7 +37,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
   const reader = openReader(ctx.config);
   try {
     const devices = deviceService(ctx, await loadPlugins(ctx.config, { capabilities: ['detector'] }));
-    const service = new ScanService(ctx.db, reader, ctx.host, (path) => devices.forScan(path));
+    const service = new ScanService(ctx.db, reader, ctx.host, databaseFile(ctx.config), (path) => devices.forScan(path));
     const handle = await service.start({
       roots: positionals,
       algorithm,

@@ -84,11 +84,13 @@ export function openReader(config: Config): Db {
   return sqlite(config, 3, 'PRAGMA query_only = ON; PRAGMA busy_timeout = 10000;');
 }
 
+export const databaseFile = (config: Config) => join(config.configDir, 'bitarr.db');
+
 /** A knex pool on the config dir's SQLite file; `pragmas` run on every new connection. */
 function sqlite(config: Config, connections: number, pragmas: string): Db {
   return knexFactory({
     client: 'sqlite3',
-    connection: { filename: join(config.configDir, 'bitarr.db') },
+    connection: { filename: databaseFile(config) },
     useNullAsDefault: true,
     pool: {
       min: 1,

@@ -18,11 +18,16 @@ export class HashPool {
   private closed = false;
   private freeWaiters: Array<() => void> = [];
   readonly capacity: number;
+  /** Time the workers spent looking up baselines, summed over batches. */
+  lookupMs = 0;
+
+  private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(
     private readonly threads: number,
     private readonly config: WorkerConfig,
   ) {
+    this.config = { ...config, stop: this.stopFlag.buffer as SharedArrayBuffer };
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     this.file = fileURLToPath(new URL(`./hash.worker${ext}`, import.meta.url));
     this.capacity = threads * 2;
@@ -43,6 +48,11 @@ export class HashPool {
       return slot;
     }
     return this.slots.reduce((a, b) => (b.waiting.length < a.waiting.length ? b : a));
+  }
+
+  /** Jobs the workers have not started come back cancelled from now on. */
+  cancel(): void {
+    Atomics.store(this.stopFlag, 0, 1);
   }
 
   get inFlight(): number {
@@ -80,6 +90,7 @@ export class HashPool {
       return;
     }
     slot.partialBytes = 0;
+    this.lookupMs += m.lookupMs;
     slot.waiting.shift()?.resolve(decodeResults(m));
     const waiters = this.freeWaiters;
     this.freeWaiters = [];

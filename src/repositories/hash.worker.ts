@@ -7,7 +7,8 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlin
 import { spawnSync } from 'node:child_process';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createHasher } from './hashers.js';
-import { decodeJobs, encodeResults, type FromWorker, type HashJob, type HashResult, type HashSuccess, type ToWorker, type WorkerConfig } from './hash-protocol.js';
+import { BaselineLookup } from './baseline-lookup.js';
+import { decodeJobs, encodeResults, type FromWorker, type HashFailure, type HashJob, type HashResult, type HashSuccess, type ToWorker, type WireBaseline, type WorkerConfig } from './hash-protocol.js';
 
 const config = workerData as WorkerConfig;
 const hasher = await createHasher(config.algorithm);
@@ -137,8 +138,58 @@ function run(job: HashJob): HashResult {
   }
 }
 
+const lookup = config.lookup ? new BaselineLookup(config.lookup.databaseFile) : null;
+const stopping = config.stop ? new Int32Array(config.stop) : null;
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * The common case of a verify, decided here: the same bytes with the same size, times, inode and
+ * kind under the same algorithm is `ok` by the findings rule whatever else holds. Anything else
+ * goes to the main thread with its baseline, where the whole rule is applied.
+ */
+function verifiedAgainst(job: HashJob, r: HashResult, b: WireBaseline | undefined): boolean {
+  if (!b || r.ok !== true || job.bypassCache || r.changedWhileReading || r.shortRead !== undefined) return false;
+  return (
+    b.missingSinceScanId === null &&
+    b.algorithm === config.algorithm &&
+    b.kind === r.kind &&
+    b.size === r.size &&
+    b.mtimeNs === r.mtimeNs &&
+    b.ctimeNs === r.ctimeNs &&
+    b.inode === r.inode &&
+    sameBytes(b.hash, r.hash)
+  );
+}
+
+async function handle(jobs: HashJob[]): Promise<void> {
+  const t0 = performance.now();
+  const known = lookup ? await lookup.byPaths(jobs.map((j) => j.path)) : null;
+  const lookupMs = performance.now() - t0;
+  const results = jobs.map((job): HashResult => {
+    // A stopping scan should not wait for a whole batch: what is not started yet is left for --resume.
+    if (stopping && Atomics.load(stopping, 0) === 1) return { id: job.id, ok: 'cancelled' };
+    const baseline = known?.get(job.path);
+    // A resumed scan skips what it already settled before it stopped.
+    if (config.lookup?.resuming && baseline?.lastSeenScanId === config.lookup.scanId && !job.bypassCache) return { id: job.id, ok: 'settled' };
+    const r = run(job);
+    if (known === null) return r;
+    // Set on the result rather than spread into a new one: this runs for every file of a verify.
+    const result = r as HashSuccess | HashFailure;
+    if (verifiedAgainst(job, r, baseline)) (result as HashSuccess).verifiedBaselineId = baseline!.id;
+    else result.baseline = baseline ?? null;
+    return result;
+  });
+  const b = encodeResults(results, lookupMs);
+  parentPort!.postMessage(b, [b.ids, b.flags, b.u64, b.i64, b.shortRead, b.hashes, b.verifiedIds].map((a) => a.buffer as ArrayBuffer));
+}
+
+// Batches are answered in order (the pool keeps a FIFO per worker), so each waits for the last.
+let queue: Promise<void> = Promise.resolve();
 parentPort!.on('message', (msg: ToWorker) => {
   if (msg.type !== 'jobs') return;
-  const b = encodeResults(decodeJobs(msg).map(run));
-  parentPort!.postMessage(b, [b.ids, b.flags, b.u64, b.i64, b.shortRead, b.hashes].map((a) => a.buffer as ArrayBuffer));
+  const jobs = decodeJobs(msg);
+  // A failed lookup (the database gone) rejects here: unhandled, it ends the worker with an
+  // 'error', which the pool turns into an aborted scan, as for any other worker failure.
+  queue = queue.then(() => handle(jobs));
 });

@@ -4,10 +4,10 @@ import type { Algorithm } from '../domain/algorithms.js';
 import type { Exclusions } from '../domain/exclusions.js';
 import { findingForError } from '../domain/findings.js';
 import { filesystemTraits } from '../domain/filesystem-traits.js';
-import type { BaselineRepository } from '../repositories/baseline.repository.js';
+import type { BaselineRepository, BaselineRow } from '../repositories/baseline.repository.js';
 import type { FindingRepository } from '../repositories/finding.repository.js';
 import { HashPool } from '../repositories/hash-pool.js';
-import type { EntryKind, HashResult } from '../repositories/hash-protocol.js';
+import type { EntryKind, HashResult, WireBaseline } from '../repositories/hash-protocol.js';
 import { readMountTable } from '../repositories/mount.repository.js';
 import { RootGuard } from '../repositories/root-guard.js';
 import type { ScanRepository, ScanRootRow, ScanRow } from '../repositories/scan.repository.js';
@@ -18,10 +18,8 @@ import { ScanOutcomes, SUSPECT_ERRORS, type Job, type RootCtx } from './scan-out
 import { ScanWriter } from './scan-writer.js';
 import type { ScanOutcome, ScanProgress } from './scan.service.js';
 
-const WALK_BATCH = 256;
-const JOBS_PER_MESSAGE = 32;
-/** Baseline lookups in flight while the walk goes on: they run on the reader connections. */
-const LOOKUPS_IN_FLIGHT = 3;
+const WALK_BATCH = 1024;
+const JOBS_PER_MESSAGE = 128;
 
 export interface RunOptions {
   algorithm: Algorithm;
@@ -31,13 +29,14 @@ export interface RunOptions {
   /** Bytes per second for all workers together; 0 is unlimited. */
   maxRate: number;
   expected: ScanProgress['expected'];
+  /** The SQLite file the hashing workers read baselines from. */
+  databaseFile: string;
 }
 
 export class ScanRun {
   private readonly writer: ScanWriter;
   private readonly jobs = new Map<number, Job>();
   private readonly outstanding = new Set<Promise<void>>();
-  private readonly lookups = new Set<Promise<void>>();
   private pool: HashPool | null = null;
   private nextId = 1;
   private readonly outcomes: ScanOutcomes;
@@ -47,7 +46,7 @@ export class ScanRun {
   private phase: ScanProgress['phase'] = 'walking';
   private currentPath: string | null = null;
   private readonly startedAtMs = Date.now();
-  /** Time the walk waited for baseline lookups (on the reader connection). */
+  /** Time the workers spent in baseline lookups. */
   private readMs = 0;
 
   constructor(
@@ -78,6 +77,7 @@ export class ScanRun {
 
   stop(reason: string) {
     this.stopReason ??= reason;
+    this.pool?.cancel();
   }
 
   private get halted() {
@@ -86,6 +86,7 @@ export class ScanRun {
 
   private interrupt(reason: string) {
     this.interruption ??= reason;
+    this.pool?.cancel();
   }
 
   async execute(): Promise<ScanOutcome> {
@@ -94,7 +95,12 @@ export class ScanRun {
     let reason: string | null = null;
     const ctxs: RootCtx[] = [];
     try {
-      this.pool = new HashPool(this.opts.threads, { algorithm: this.opts.algorithm, bufferSize: 1 << 20, maxBytesPerSecond: this.opts.maxRate / this.opts.threads });
+      this.pool = new HashPool(this.opts.threads, {
+        algorithm: this.opts.algorithm,
+        bufferSize: 1 << 20,
+        maxBytesPerSecond: this.opts.maxRate / this.opts.threads,
+        lookup: { databaseFile: this.opts.databaseFile, scanId: this.scan.id, resuming: this.opts.resuming },
+      });
       for (const row of this.roots) {
         const ctx = await this.openRoot(row);
         if (!ctx) break;
@@ -186,7 +192,6 @@ export class ScanRun {
       if (this.writer.pendingRows >= 50_000) await this.writer.flush();
     }
     if (batch.length && !this.halted) await this.dispatchSoon(root, batch);
-    while (this.lookups.size) await Promise.all([...this.lookups]);
   }
 
   private async onUnwalked(root: RootCtx, e: Extract<WalkEntry, { kind: 'unwalked-dir' }>) {
@@ -205,28 +210,15 @@ export class ScanRun {
     this.writer.keepSubtree(e.path);
   }
 
-  /** Starts a batch's lookup and returns once fewer than LOOKUPS_IN_FLIGHT are pending. */
+  /** Hands a batch of walked entries to the workers, which look up each file's baseline themselves. */
   private async dispatchSoon(root: RootCtx, entries: Array<{ path: string; kind: EntryKind }>) {
-    const p: Promise<void> = this.dispatch(root, entries)
-      .catch((err) => {
-        this.fatal ??= err;
-      })
-      .finally(() => this.lookups.delete(p));
-    this.lookups.add(p);
-    while (this.lookups.size >= LOOKUPS_IN_FLIGHT) await Promise.race(this.lookups);
+    await this.dispatch(root, entries).catch((err) => {
+      this.fatal ??= err;
+    });
   }
 
   private async dispatch(root: RootCtx, entries: Array<{ path: string; kind: EntryKind }>) {
-    const t0 = performance.now();
-    const known = await this.repos.baselines.getByPaths(entries.map((e) => e.path));
-    this.readMs += performance.now() - t0;
-    const jobs: Job[] = [];
-    for (const e of entries) {
-      const baseline = known.get(e.path) ?? null;
-      // A resumed scan skips what it already settled before it stopped.
-      if (this.opts.resuming && baseline && baseline.lastSeenScanId === this.scan.id) continue;
-      jobs.push({ root, path: e.path, kind: e.kind, baseline, attempts: 0 });
-    }
+    const jobs: Job[] = entries.map((e) => ({ root, path: e.path, kind: e.kind, baseline: null, attempts: 0 }));
     // Few entries (large files, most likely) go out one or two a message so every worker gets some.
     const perMessage = Math.max(1, Math.min(JOBS_PER_MESSAGE, Math.ceil(jobs.length / this.pool!.capacity)));
     for (const part of chunks(jobs, perMessage)) {
@@ -260,10 +252,17 @@ export class ScanRun {
     for (const r of results) {
       const job = this.jobs.get(r.id)!;
       this.jobs.delete(r.id);
+      if (r.ok === 'settled' || r.ok === 'cancelled') continue;
       this.currentPath = job.path;
-      if (r.ok) this.outcomes.hashed(job, r);
+      if (r.baseline !== undefined) job.baseline = r.baseline && toBaselineRow(r.baseline);
+      if (r.ok && r.verifiedBaselineId !== undefined) {
+        // The worker found it unchanged and matching: only its verification moves.
+        this.writer.verified(r.verifiedBaselineId, r.readStartedNs);
+        this.writer.fileDone('ok', r.size);
+      } else if (r.ok) this.outcomes.hashed(job, r);
       else await this.outcomes.failed(job, r);
     }
+    this.readMs = this.pool!.lookupMs;
     this.writer.maybeFlush().catch((err) => {
       this.fatal ??= err;
     });
@@ -282,5 +281,7 @@ export class ScanRun {
     }
   }
 }
+
+const toBaselineRow = (b: WireBaseline): BaselineRow => ({ ...b, hash: Buffer.from(b.hash.buffer, b.hash.byteOffset, b.hash.byteLength) });
 
 export const relativeTo = (root: string, path: string) => (path === root ? '.' : path.slice(root.endsWith('/') ? root.length : root.length + 1));

@@ -73,6 +73,8 @@ export class ScanService {
     private readonly db: Knex,
     reader: Knex,
     private readonly host: HostIdentity,
+    /** The SQLite file behind `db`: the hashing workers read baselines from it on their own connections. */
+    private readonly databaseFile: string,
     /** Recognises the device behind a root (the detector plugins); without it blkid is asked. */
     private readonly locate: ((path: string) => Promise<{ known: KnownDevice | null; previousMountPoints: string[]; replaced: number[] }>) | null = null,
   ) {
@@ -108,6 +110,7 @@ export class ScanService {
       resuming: req.resume,
       maxRate: req.maxRate,
       expected,
+      databaseFile: this.databaseFile,
     });
     return { scanId, progress: () => run.progress(), stop: (r) => run.stop(r), done: run.execute() };
   }
