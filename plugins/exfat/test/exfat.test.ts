@@ -5,28 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { open, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Lab, fsNeeds, labTest } from '../../../test/lab/index.js';
+import { Lab, fsNeeds, labTest, writeInterleaved } from '../../../test/lab/index.js';
 import { byPath, extentProblems, extentsOf, mapWith, normalized } from '../../vfat/test/check.js';
 import { parseExfatBootSector } from '../boot.js';
 import plugin from '../index.js';
 
 const exfatTest = labTest(fsNeeds('exfat'));
 
-/** Written a block at a time in turn, so the allocator interleaves the two files: FAT chains, not NoFatChain. */
-function writeInterleaved(lab: Lab, a: string, b: string, size: number): void {
-  mkdirSync(dirname(lab.path(a)), { recursive: true });
-  const first = openSync(lab.path(a), 'w');
-  const second = openSync(lab.path(b), 'w');
-  try {
-    for (let at = 0; at < size; at += 4096) {
-      writeSync(first, randomBytes(4096), 0, 4096, at);
-      writeSync(second, randomBytes(4096), 0, 4096, at);
-    }
-  } finally {
-    closeSync(first);
-    closeSync(second);
-  }
-}
 
 async function mapLab(lab: Lab, rels: string[]) {
   return mapWith(plugin, { device: lab.loop!, mountPoint: lab.mnt, fsType: 'fuseblk', files: rels.map((rel) => lab.path(rel)) });

@@ -11,33 +11,8 @@ import type { BitarrPlugin, CommandRunner, FileMapping, MapResult, PhysicalExten
 import { createPluginContext } from '../../../src/plugin-host/context.js';
 import { Lab, fsNeeds, labTest, run, type LabFs } from '../../../test/lab/index.js';
 
-export type Extents = { path: string; extents: PhysicalExtent[]; note?: string };
-
-export function hasExtents(mapping: FileMapping | undefined): mapping is Extents {
-  return mapping !== undefined && 'extents' in mapping;
-}
-
-/** Problems with one mapping: bytes on the image that are not the file's, or file bytes left unmapped. */
-export async function byteProblems(img: string, mapping: Extents, content: Buffer, holes = 0): Promise<string[]> {
-  const problems: string[] = [];
-  const image = await open(img, 'r');
-  try {
-    let covered = 0;
-    for (const { logical, physical, length } of mapping.extents) {
-      if (length <= 0 || logical + length > content.length) problems.push(`${mapping.path}: extent ${logical}+${length} runs past the size ${content.length}`);
-      const onDisk = Buffer.alloc(length);
-      await image.read(onDisk, 0, length, physical);
-      if (!onDisk.equals(content.subarray(logical, logical + length))) {
-        problems.push(`${mapping.path}: ${length} B at file offset ${logical} differ from device offset ${physical}`);
-      }
-      covered += length;
-    }
-    if (covered !== content.length - holes) problems.push(`${mapping.path}: ${covered} of ${content.length - holes} data bytes mapped`);
-  } finally {
-    await image.close();
-  }
-  return problems;
-}
+export { byteProblems, hasExtents, type Extents } from '../../../test/lab/index.js';
+import { byteProblems, hasExtents, type Extents } from '../../../test/lab/index.js';
 
 /** The real runner, watched: counts filefrag processes and lets a test act just before one starts. */
 function watchedContext(manifest: PluginManifest, settings: Record<string, number> = {}, before?: (args: string[]) => Promise<void>) {

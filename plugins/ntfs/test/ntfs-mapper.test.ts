@@ -9,14 +9,13 @@ import { mkdir, open, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPluginContext } from '../../../src/plugin-host/context.js';
 import type { CommandRunner, FileMapping, MapResult, PhysicalExtent, PluginContext, PluginManifest } from '../../../src/shared/plugin-api.js';
-import { Lab, fsNeeds, labTest, run } from '../../../test/lab/index.js';
+import { Lab, byteProblems, fsNeeds, labTest, run, type Extents } from '../../../test/lab/index.js';
 import plugin from '../index.js';
 
 const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'plugin.json'), 'utf8')) as PluginManifest;
 const mapper = plugin.sectorMapper!;
 const ntfsTest = labTest(fsNeeds('ntfs'));
 
-type Extents = { path: string; extents: PhysicalExtent[]; note?: string };
 
 /** The real runner, watched: counts ntfsinfo processes, the most at once, and can act before one starts. */
 function watchedContext(settings: Record<string, number> = {}, before?: (args: string[]) => Promise<void>) {
@@ -49,27 +48,6 @@ function extentsOf(t: ExecutionContext, mapping: FileMapping | undefined): Exten
   return mapping;
 }
 
-/** Problems with one mapping: image bytes that are not the file's, or data bytes left unmapped. */
-async function byteProblems(img: string, mapping: Extents, content: Buffer, holes = 0): Promise<string[]> {
-  const problems: string[] = [];
-  const image = await open(img, 'r');
-  try {
-    let covered = 0;
-    for (const { logical, physical, length } of mapping.extents) {
-      if (length <= 0 || logical + length > content.length) problems.push(`${mapping.path}: extent ${logical}+${length} runs past the size ${content.length}`);
-      const onDisk = Buffer.alloc(length);
-      await image.read(onDisk, 0, length, physical);
-      if (!onDisk.equals(content.subarray(logical, logical + length))) {
-        problems.push(`${mapping.path}: ${length} B at file offset ${logical} differ from device offset ${physical}`);
-      }
-      covered += length;
-    }
-    if (covered !== content.length - holes) problems.push(`${mapping.path}: ${covered} of ${content.length - holes} data bytes mapped`);
-  } finally {
-    await image.close();
-  }
-  return problems;
-}
 
 // Written last block first: every cluster is allocated on its own, away from its file neighbour,
 // so the runlist has one run per cluster and outgrows the base MFT record ($ATTRIBUTE_LIST).

@@ -5,28 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { open, readFile, unlink } from 'node:fs/promises';
-import { Lab, fsNeeds, labTest, run } from '../../../test/lab/index.js';
+import { Lab, fsNeeds, labTest, run, writeInterleaved } from '../../../test/lab/index.js';
 import { parseFatBootSector, type FatType } from '../boot.js';
 import plugin from '../index.js';
 import { byPath, extentProblems, extentsOf, mapWith, normalized } from './check.js';
 
 const vfatTest = labTest(fsNeeds('vfat'));
 
-/** Written a block at a time in turn, so the allocator interleaves the two files' clusters. */
-function writeInterleaved(lab: Lab, a: string, b: string, size: number): void {
-  mkdirSync(dirname(lab.path(a)), { recursive: true });
-  const first = openSync(lab.path(a), 'w');
-  const second = openSync(lab.path(b), 'w');
-  try {
-    for (let at = 0; at < size; at += 4096) {
-      writeSync(first, randomBytes(4096), 0, 4096, at);
-      writeSync(second, randomBytes(4096), 0, 4096, at);
-    }
-  } finally {
-    closeSync(first);
-    closeSync(second);
-  }
-}
 
 async function mapLab(lab: Lab, rels: string[]) {
   return mapWith(plugin, { device: lab.loop!, mountPoint: lab.mnt, fsType: 'fuse.fusefat', files: rels.map((rel) => lab.path(rel)) });
