@@ -51,9 +51,17 @@ ext4('a band over three neighbouring files is one event with one cluster of thos
   t.is(event!.severity, 'moderate', 'several files: moderate, not from a percentage');
   // The data a UI draws: the device's byte range in buckets, the band marked where it is.
   const detail = await bitarr(['event', String(event!.id), '--json', '--config-dir', cfg]);
-  const map = (JSON.parse(detail.stdout) as { deviceMap: { sizeBytes: number; buckets: Array<{ start: number; end: number; corruptedBytes: number; clusterIds: string[] }> } }).deviceMap;
+  const map = (
+    JSON.parse(detail.stdout) as {
+      deviceMap: { sizeBytes: number; usedGranularity: string | null; usedUnknown: string[]; buckets: Array<{ start: number; end: number; usedBytes: number | null; corruptedBytes: number; clusterIds: string[] }> };
+    }
+  ).deviceMap;
   t.is(map.sizeBytes, 256 * 1024 * 1024, 'the lab image is 256 MiB');
+  t.is(map.usedGranularity, 'block', JSON.stringify(map.usedUnknown));
+  const used = map.buckets.reduce((n, b) => n + (b.usedBytes ?? 0), 0);
+  t.true(used > 0 && used < map.sizeBytes, `used space drawn: ${used} bytes`);
   const marked = map.buckets.filter((b) => b.corruptedBytes > 0);
+  t.true(marked.every((b) => (b.usedBytes ?? 0) > 0), 'damage is drawn inside used space');
   t.true(marked.length >= 1 && marked.every((b) => b.clusterIds.includes(`${event!.id}:0`)), JSON.stringify(marked));
   t.true(marked.some((b) => b.start <= start && start < b.end), 'the bucket holding the flipped band is marked');
   const restore = event!.actions.find((a) => a.code === 'restore-from-backup');

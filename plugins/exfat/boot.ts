@@ -6,6 +6,8 @@ export interface ExfatGeometry {
   clusterSize: number;
   /** Byte offset of the FAT in use (TexFAT volumes may have made the second one active). */
   fatOffset: number;
+  /** 0 or 1: which FAT, and which Allocation Bitmap, is in use. */
+  activeFat: number;
   /** Byte offset of cluster 2, the first cluster of the heap. */
   heapOffset: number;
   /** Highest valid cluster number (clusters run from 2). */
@@ -42,6 +44,7 @@ export function parseExfatBootSector(boot: Buffer): ExfatGeometry | { notExfat: 
     bytesPerSector,
     clusterSize: bytesPerSector * 2 ** clusterShift,
     fatOffset: (fatOffset + activeFat * fatLength) * bytesPerSector,
+    activeFat,
     heapOffset: heapSector * bytesPerSector,
     lastCluster,
     rootCluster,

@@ -7,6 +7,7 @@ const FILE = 0x85;
 const STREAM = 0xc0;
 const FILE_NAME = 0xc1;
 const UP_CASE_TABLE = 0x82;
+const ALLOCATION_BITMAP = 0x81;
 export const ATTR_DIRECTORY = 0x10;
 
 export interface ExfatDirEntry {
@@ -28,10 +29,19 @@ export interface UpCaseTableEntry {
   dataLength: number;
 }
 
+/** Section 7.1: one per FAT; `identifier` 1 is the second bitmap, for the second FAT. */
+export interface AllocationBitmapEntry {
+  identifier: number;
+  firstCluster: number;
+  dataLength: number;
+}
+
 export interface ExfatListing {
   entries: ExfatDirEntry[];
   /** Only the root directory holds one. */
   upCaseTable: UpCaseTableEntry | null;
+  /** Only the root directory holds them. */
+  allocationBitmaps: AllocationBitmapEntry[];
 }
 
 /** EntrySetChecksum: over every byte of the set but the checksum field itself (bytes 2-3). */
@@ -53,11 +63,15 @@ function bytesToNumber(entry: Buffer, offset: number): number {
 export function parseExfatDirectory(bytes: Buffer): ExfatListing {
   const entries: ExfatDirEntry[] = [];
   let upCaseTable: UpCaseTableEntry | null = null;
+  const allocationBitmaps: AllocationBitmapEntry[] = [];
   for (let at = 0; at + 32 <= bytes.length; ) {
     const type = bytes[at]!;
     if (type === 0x00) break; // end of directory: no entry after this one is in use
     if (type === UP_CASE_TABLE) {
       upCaseTable = { checksum: bytes.readUInt32LE(at + 4), firstCluster: bytes.readUInt32LE(at + 20), dataLength: bytesToNumber(bytes, at + 24) };
+    }
+    if (type === ALLOCATION_BITMAP) {
+      allocationBitmaps.push({ identifier: bytes[at + 1]! & 0x01, firstCluster: bytes.readUInt32LE(at + 20), dataLength: bytesToNumber(bytes, at + 24) });
     }
     if (type !== FILE) {
       at += 32; // free entries (bit 7 clear), other primaries, and secondaries without their primary
@@ -70,7 +84,7 @@ export function parseExfatDirectory(bytes: Buffer): ExfatListing {
     // A set that does not parse may hide its neighbours' entries; step one entry, not the set.
     at += entry ? set.length : 32;
   }
-  return { entries, upCaseTable };
+  return { entries, upCaseTable, allocationBitmaps };
 }
 
 function parseEntrySet(set: Buffer): ExfatDirEntry | null {

@@ -12,6 +12,7 @@ import {
   foldExfatName,
   parseExfatDirectory,
   upCaseTableChecksum,
+  type AllocationBitmapEntry,
   type ExfatDirEntry,
   type UpCaseTableEntry,
 } from './directory.js';
@@ -33,6 +34,8 @@ export class ExfatVolume implements Volume {
   readonly geometry: ExfatGeometry;
   /** The volume's up-case table, or null where it is missing or fails its checksum (JavaScript's toUpperCase then). */
   readonly upCase: Uint16Array | null;
+  /** The root's Allocation Bitmap entries, or why the root cannot be read. */
+  readonly allocationBitmaps: AllocationBitmapEntry[] | { broken: string };
   readonly #device: DeviceReader;
   readonly #listings = new Map<number, Listing>();
   readonly #root: Listing;
@@ -45,6 +48,7 @@ export class ExfatVolume implements Volume {
     const listing = 'broken' in root ? null : parseExfatDirectory(root);
     this.upCase = listing?.upCaseTable ? this.#loadUpCaseTable(listing.upCaseTable) : null;
     this.#root = listing ? this.#indexed(listing.entries) : { broken: (root as { broken: string }).broken };
+    this.allocationBitmaps = listing ? listing.allocationBitmaps : { broken: (root as { broken: string }).broken };
   }
 
   locate(components: string[]): Located {

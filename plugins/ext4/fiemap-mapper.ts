@@ -6,7 +6,9 @@ import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { parseFilefrag } from '../../src/shared/fiemap.js';
 import type { FileMapping, MapRequest, MapResult, PluginContext, SectorMapper } from '../../src/shared/plugin-api.js';
+import { deviceMismatch } from './block-device.js';
 import { chunkNames, toFileMapping } from './fiemap-mapping.js';
+import { usedSpace } from './used-space.js';
 
 const DEFAULT_FILES_PER_PROCESS = 500;
 const MAX_ARGUMENT_BYTES = 256 * 1024;
@@ -67,6 +69,8 @@ export const fiemapMapper: SectorMapper = {
     if (unavailable) return { available: false, reason: unavailable, needs: 'filefrag' };
     return { available: true, files: request.files.map((path) => results.get(path) ?? { path, error: 'was not mapped' }) };
   },
+  // GETFSMAP (xfs_io), or dumpe2fs on ext2/3/4: see used-space.ts.
+  usedSpace,
 };
 
 function filesPerProcess(context: PluginContext): number {
@@ -159,28 +163,4 @@ function check(path: string, mountPoint: string, mountStat: Stats): Candidate | 
   // Another filesystem mounted below mountPoint: its offsets would be on another device.
   if (info.dev !== mountStat.dev) return { path, error: `on another filesystem mounted below ${mountPoint}` };
   return { path, name };
-}
-
-/**
- * The offsets are only worth something on the device that is really mounted here. A device node
- * that cannot be looked at (a container without /dev) is taken on trust.
- */
-async function deviceMismatch(device: string, mountStat: Stats): Promise<string | null> {
-  let info: Stats;
-  try {
-    info = await stat(device);
-  } catch {
-    return null;
-  }
-  if (!info.isBlockDevice() || info.rdev === mountStat.dev) return null;
-  return `${device} is not the device mounted there (the mount is on device ${major(mountStat.dev)}:${minor(mountStat.dev)})`;
-}
-
-// Linux dev_t (new_encode_dev): minor's low 8 bits, then 12 bits of major, then the rest of minor.
-function major(dev: number): number {
-  return Math.floor(dev / 0x100) & 0xfff;
-}
-
-function minor(dev: number): number {
-  return (dev & 0xff) | (Math.floor(dev / 0x1000) & 0xfff00);
 }

@@ -1,11 +1,12 @@
 // One map request against a FAT-family volume read straight from the device: open it once,
 // resolve each file's path in the on-disk directories, and turn every problem with one file
 // into that file's error. Shared with the exfat plugin (see both READMEs).
-import { closeSync, fstatSync, openSync } from 'node:fs';
-import { lstat, open, stat, statfs } from 'node:fs/promises';
+import { closeSync, fstatSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { isAbsolute, relative, sep } from 'node:path';
 import type { FileMapping, MapRequest, MapResult, PhysicalExtent } from '../../src/shared/plugin-api.js';
 import { DeviceReader } from './device.js';
+import { flush, inspectMount, openDevice, type Mount } from './mount.js';
 
 export type Located =
   | { found: 'file'; size: number; extents: PhysicalExtent[]; note?: string }
@@ -23,38 +24,14 @@ export interface Volume {
 export type VolumeOpener = (device: DeviceReader) => Volume | { notThisFilesystem: string };
 
 const YIELD_EVERY = 64;
-// statfs f_type of every FUSE mount; anything else is a kernel driver (vfat, msdos, exfat).
-const FUSE_SUPER_MAGIC = 0x65735546;
-
-interface Mount {
-  /** st_dev of the mount point, which every file to map must share. */
-  dev: number;
-  /**
-   * Kernel drivers keep directory entries and the FAT in memory and write them back later, so
-   * each file is fsynced before its entries are read. The FUSE drivers here write them when the
-   * file is closed (seen with fusefat and exfat-fuse): an fsync there would only cost time.
-   */
-  writesBack: boolean;
-}
 
 export async function mapFromDevice(request: MapRequest, filesystem: string, openVolume: VolumeOpener): Promise<MapResult> {
-  let fd: number;
-  try {
-    fd = openSync(request.device, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') {
-      return {
-        available: false,
-        reason: `cannot read ${request.device} (${code}): mapping reads the raw device, which takes root or read access to the device`,
-        needs: 'root',
-      };
-    }
-    return { available: false, reason: `cannot open ${request.device}: ${(error as Error).message}` };
-  }
+  const opened = openDevice(request.device, 'mapping reads');
+  if ('available' in opened) return opened;
+  const { fd } = opened;
   try {
     const deviceStats = fstatSync(fd);
-    const mount = await inspectMount(request, deviceStats.isBlockDevice() ? deviceStats.rdev : null);
+    const mount = await inspectMount(request.device, request.mountPoint, deviceStats.isBlockDevice() ? deviceStats.rdev : null);
     if (typeof mount === 'string') return { available: false, reason: mount };
     let volume: ReturnType<VolumeOpener>;
     try {
@@ -76,39 +53,6 @@ export async function mapFromDevice(request: MapRequest, filesystem: string, ope
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * What the files to map must share, or why the device cannot be the one mounted there. Kernel
- * drivers and fuseblk (exfat-fuse) give files the device's own number; FUSE on a file name
- * (fusefat) gives an anonymous one (major 0), which says nothing either way.
- */
-async function inspectMount(request: MapRequest, deviceNumber: number | null): Promise<Mount | string> {
-  let mount: Mount;
-  try {
-    const [stats, fs] = await Promise.all([stat(request.mountPoint), statfs(request.mountPoint)]);
-    mount = { dev: stats.dev, writesBack: fs.type !== FUSE_SUPER_MAGIC };
-  } catch (error) {
-    return `cannot stat the mount point ${request.mountPoint}: ${(error as Error).message}`;
-  }
-  if (deviceNumber !== null && major(mount.dev) !== 0 && deviceNumber !== mount.dev) {
-    return `${request.device} is not the device mounted at ${request.mountPoint}`;
-  }
-  return mount;
-}
-
-// A failing fsync is not this file's mapping problem: what the device holds is still read and checked.
-async function flush(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  await handle
-    .sync()
-    .catch(() => undefined)
-    .finally(() => handle.close());
-}
-
-function major(dev: number): number {
-  const bits = BigInt(dev);
-  return Number(((bits >> 8n) & 0xfffn) | ((bits >> 32n) & ~0xfffn));
 }
 
 async function mapOne(volume: Volume, mountPoint: string, mount: Mount, path: string): Promise<FileMapping> {

@@ -154,11 +154,22 @@ export class EventService {
     return { ...next, deviceId: event.deviceId };
   }
 
-  /** The device's byte range in buckets with its events' clusters marked: what the UI draws. */
-  async deviceMap(deviceId: number, buckets = 256): Promise<DeviceMap | null> {
+  /**
+   * The device's byte range in buckets with used space (when its plugin can tell) and its events'
+   * clusters marked: what the UI draws. `usedUnknown` says why used space is missing.
+   */
+  async deviceMap(deviceId: number, buckets = 256): Promise<(DeviceMap & { usedGranularity: string | null; usedUnknown: string[] }) | null> {
     const device = await this.deps.devices.device(deviceId);
-    if (!device?.sizeBytes) return null;
+    if (!device) return null;
     const events = await this.deps.events.forDevice(deviceId, ['open', 'acknowledged', 'resolved']);
-    return deviceMap({ sizeBytes: device.sizeBytes, buckets, events });
+    const mount = (await this.deps.devices.mounts([deviceId])).find((m) => m.present);
+    const used =
+      mount && device.devicePath && !device.network
+        ? await this.deps.sectorMap.usedSpace(device.devicePath, mount.mountPoint, device.fsType ?? mount.fsType)
+        : { result: null, reasons: [mount ? 'network storage: the disks are the server\'s' : 'the device is not mounted now'] };
+    const sizeBytes = device.sizeBytes ?? used.result?.sizeBytes ?? null;
+    if (!sizeBytes) return null;
+    const map = deviceMap({ sizeBytes, buckets, events, used: used.result?.ranges ?? null });
+    return { ...map, usedGranularity: used.result?.granularity ?? null, usedUnknown: used.result ? [] : used.reasons };
   }
 }

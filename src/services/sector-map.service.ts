@@ -1,7 +1,7 @@
 // Where files are on their disks: each file's mount and device, then one sector-mapper call per
 // mount for all of its files (the plugins batch their child processes further).
 import { realpathSync, statSync } from 'node:fs';
-import type { FileMapping, MapResult, PhysicalExtent } from '../shared/plugin-api.js';
+import type { FileMapping, MapResult, PhysicalExtent, UsedSpaceResult } from '../shared/plugin-api.js';
 import { usageError } from '../domain/errors.js';
 import { mountFor, type MountEntry } from '../domain/mountinfo.js';
 import type { PluginHost } from '../plugin-host/plugin-host.js';
@@ -102,5 +102,26 @@ export class SectorMapService {
       if ('error' in f) return { path, ...base, mapper: record.id, extents: [], note: null, error: f.error };
       return { path, ...base, mapper: record.id, extents: [...f.extents].sort((a, b) => a.logical - b.logical), note: f.note ?? null, error: null };
     });
+  }
+
+  /**
+   * Where on the device its filesystem has anything, from the first mapper that can say; null
+   * with the reasons when none can (a share, a filesystem whose plugin does not tell, no privilege).
+   */
+  async usedSpace(device: string, mountPoint: string, fsType: string): Promise<{ result: UsedSpaceResult & { available: true }; mapper: string } | { result: null; reasons: string[] }> {
+    const reasons: string[] = [];
+    for (const record of this.plugins.mappersFor(fsType)) {
+      const usedSpace = record.plugin!.sectorMapper!.usedSpace;
+      if (!usedSpace) continue;
+      try {
+        const result = await usedSpace.call(record.plugin!.sectorMapper, { device, mountPoint, fsType, signal: AbortSignal.timeout(MAP_TIMEOUT_MS) }, record.context!);
+        if (result.available) return { result, mapper: record.id };
+        reasons.push(`${record.id}: ${result.reason}${result.needs ? ` (needs ${result.needs})` : ''}`);
+      } catch (err) {
+        reasons.push(`${record.id}: ${(err as Error).message}`);
+      }
+    }
+    if (!reasons.length) reasons.push(`no plugin tells the used space of ${fsType}`);
+    return { result: null, reasons };
   }
 }

@@ -160,8 +160,31 @@ export type MapResult =
   /** Mapping cannot work here at all (a network share, a missing privilege): said plainly. */
   | { available: false; reason: string; needs?: string };
 
+/** [start, end) in bytes on the block device. */
+export interface DeviceRange {
+  start: number;
+  end: number;
+}
+
+export interface UsedSpaceRequest {
+  device: string;
+  mountPoint: string;
+  fsType: string;
+  signal?: AbortSignal;
+}
+
+export type UsedSpaceResult =
+  /**
+   * The device's byte ranges in use by the filesystem (data and metadata), sorted, merged, within
+   * [0, sizeBytes). `granularity` says what "used" means here (`block`, `cluster`, `chunk`).
+   */
+  | { available: true; sizeBytes: number; granularity: string; ranges: DeviceRange[] }
+  | { available: false; reason: string; needs?: string };
+
 export interface SectorMapper {
   map(request: MapRequest, context: PluginContext): Promise<MapResult>;
+  /** Optional: where on the device the filesystem has anything at all, for the device map. */
+  usedSpace?(request: UsedSpaceRequest, context: PluginContext): Promise<UsedSpaceResult>;
 }
 
 /** What a plugin module default-exports. */

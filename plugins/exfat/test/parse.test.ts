@@ -58,6 +58,7 @@ test('boot sector: geometry as dump.exfat reports it', (t) => {
     bytesPerSector: 512,
     clusterSize: 4096,
     fatOffset: 2048 * 512,
+    activeFat: 0,
     heapOffset: 4096 * 512,
     lastCluster: 513,
     rootCluster: 5,
