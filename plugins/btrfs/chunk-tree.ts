@@ -21,7 +21,7 @@ export interface BtrfsChunk {
 const PROFILES = new Set(['single', 'dup', 'raid0', 'raid1', 'raid10', 'raid5', 'raid6', 'raid1c3', 'raid1c4']);
 
 // Older btrfs-progs print single chunks without a profile (`type DATA`), newer ones `DATA|single`.
-function profileOf(type: string): string {
+export function profileOf(type: string): string {
   const last = type.split('|').at(-1)!.toLowerCase();
   if (PROFILES.has(last)) return last;
   return last.startsWith('unknown') ? 'unknown' : 'single';

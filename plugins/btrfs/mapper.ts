@@ -7,6 +7,7 @@ import { parseChunkTree, parseSuper, type BtrfsChunk } from './chunk-tree.js';
 import { fiemapBatch, missingTool, precheck, ToolMissing } from './filefrag.js';
 import { deviceMismatch, isBelow, mountsAt, readMountinfo } from './mount-check.js';
 import { classify, describeMapping, toDevice, type ToTranslate } from './translate.js';
+import { btrfsUsedSpace } from './used-space.js';
 
 type Outcome = Omit<FileMapping, 'path'>;
 
@@ -33,6 +34,7 @@ export const btrfsSectorMapper: SectorMapper = {
       throw error;
     }
   },
+  usedSpace: btrfsUsedSpace,
 };
 
 async function mapFiles(request: MapRequest, context: PluginContext): Promise<MapResult> {

@@ -2,24 +2,15 @@
 // MFT record number. ntfsinfo dumps one inode per process, so files are mapped a few at a time
 // (README: why not filefrag through ntfs-3g's FIBMAP).
 import type { Stats } from 'node:fs';
-import { lstat, open, stat, statfs } from 'node:fs/promises';
+import { lstat, open } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { FileMapping, MapRequest, MapResult, PluginContext, SectorMapper } from '../../src/shared/plugin-api.js';
-import { ntfsClusterSize } from './boot-sector.js';
 import { ntfsMapping, parseNtfsinfo } from './ntfsinfo.js';
+import { ntfsUsedSpace } from './used-space.js';
+import { isMissingTool, openVolume, setting, type Volume } from './volume.js';
 
 const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_TIMEOUT_MS = 60_000;
-
-// statfs f_type of every FUSE mount; anything else here is a kernel driver (ntfs3, or the old ntfs).
-const FUSE_SUPER_MAGIC = 0x65735546;
-
-interface Volume {
-  clusterSize: number;
-  mountStat: Stats;
-  /** ntfs3 keeps a file's runlist in memory and writes its MFT record at writeback; ntfs-3g writes it at once. */
-  writesBack: boolean;
-}
 
 class ToolMissing extends Error {}
 
@@ -37,42 +28,8 @@ export const ntfsMapper: SectorMapper = {
       throw error;
     }
   },
+  usedSpace: ntfsUsedSpace,
 };
-
-/** Checks what holds for the whole request once: the device is NTFS, readable, and the one mounted here. */
-async function openVolume(request: MapRequest): Promise<Volume | Extract<MapResult, { available: false }>> {
-  let mountStat: Stats;
-  let writesBack: boolean;
-  try {
-    mountStat = await stat(request.mountPoint);
-    writesBack = (await statfs(request.mountPoint)).type !== FUSE_SUPER_MAGIC;
-  } catch (error) {
-    return { available: false, reason: `cannot open the mount point ${request.mountPoint}: ${(error as Error).message}` };
-  }
-  let boot: Buffer;
-  let deviceStat: Stats;
-  try {
-    const handle = await open(request.device, 'r');
-    try {
-      deviceStat = await handle.stat();
-      boot = Buffer.alloc(512);
-      await handle.read(boot, 0, 512, 0);
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = `cannot read ${request.device}: ${(error as Error).message}`;
-    return code === 'EACCES' || code === 'EPERM' ? { available: false, reason, needs: 'root' } : { available: false, reason };
-  }
-  const clusterSize = ntfsClusterSize(boot);
-  if (clusterSize === null) return { available: false, reason: `${request.device} does not hold an NTFS volume (no NTFS boot sector)` };
-  // For a block device, the files' st_dev is the device's number (fuseblk and kernel drivers alike).
-  if (deviceStat.isBlockDevice() && deviceStat.rdev !== mountStat.dev) {
-    return { available: false, reason: `${request.device} is not the device mounted at ${request.mountPoint}` };
-  }
-  return { clusterSize, mountStat, writesBack };
-}
 
 async function mapOne(path: string, request: MapRequest, volume: Volume, context: PluginContext): Promise<FileMapping> {
   request.signal?.throwIfAborted();
@@ -169,14 +126,4 @@ async function inParallel<T, R>(items: T[], limit: number, work: (item: T) => Pr
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-function setting(context: PluginContext, key: string, fallback: number): number {
-  const value = context.config[key];
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-function isMissingTool(error: unknown): boolean {
-  const { code, cause } = error as { code?: unknown; cause?: { code?: unknown } };
-  return code === 'ENOENT' || (typeof cause === 'object' && cause !== null && cause.code === 'ENOENT');
 }
