@@ -9,9 +9,11 @@ import { historyCommand, showCommand } from './cli/history.command.js';
 import { mapCommand } from './cli/map.command.js';
 import { pluginsCommand } from './cli/plugins.command.js';
 import { EXIT_ERROR, scanCommand } from './cli/scan.command.js';
+import { serveCommand } from './cli/serve.command.js';
 import { smartCommand } from './cli/smart.command.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  serve: serveCommand,
   scan: scanCommand,
   history: historyCommand,
   show: showCommand,
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
 
 const USAGE = `usage: bitarr <command> [options]
 
+  serve          the appliance: web UI and JSON API on $BITARR_BIND:$BITARR_PORT (default 0.0.0.0:8286)
   scan PATH... [--algorithm A] [--exclude GLOB]... [--threads N] [--max-rate 50M] [--resume] [--json]
                  verify every file below PATH against its baseline
   history        list scans

@@ -1,9 +1,10 @@
 /** `bitarr devices [--all] [--json]`: this host's storage devices, their mounts and what is known of them. */
 import { usageError } from '../domain/errors.js';
-import type { DeviceView, HostView } from '../services/device.service.js';
+import type { HostView } from '../services/device.service.js';
+import { hostJson, presentOnly } from '../services/device-view.js';
 import { parse } from './args.js';
 import { deviceService, loadPlugins, openContext } from './context.js';
-import { bytes, isoFromNs } from './format.js';
+import { bytes } from './format.js';
 
 export async function devicesCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -16,8 +17,7 @@ export async function devicesCommand(argv: string[]): Promise<number> {
   try {
     const plugins = await loadPlugins(ctx.config);
     const model = await deviceService(ctx, plugins).refresh();
-    // Devices seen once and gone now (an unplugged USB disk) keep their history; --all shows them.
-    const hosts = model.hosts.map((h) => ({ ...h, devices: h.devices.filter((d) => values.all || d.present) }));
+    const hosts = presentOnly(model.hosts, Boolean(values.all));
     const pluginProblems = plugins.records.filter((r) => r.state === 'broken' || r.state === 'unavailable').map((r) => ({ plugin: r.id, state: r.state, reasons: r.reasons }));
     if (values.json) {
       process.stdout.write(JSON.stringify({ hosts: hosts.map(hostJson), problems: model.problems, plugins: pluginProblems }) + '\n');
@@ -30,45 +30,6 @@ export async function devicesCommand(argv: string[]): Promise<number> {
   } finally {
     await ctx.db.destroy();
   }
-}
-
-function hostJson(h: HostView) {
-  return {
-    id: h.id,
-    hostname: h.hostnameOverride || h.hostname,
-    displayName: h.displayName,
-    addresses: h.addressOverride ? [h.addressOverride, ...h.addresses] : h.addresses,
-    local: h.isLocal,
-    lastSeen: isoFromNs(h.lastSeenNs),
-    devices: h.devices.map(deviceJson),
-  };
-}
-
-function deviceJson(d: DeviceView) {
-  return {
-    id: d.id,
-    identity: { kind: d.identityKind, value: d.identityValue },
-    fsType: d.fsType,
-    uuid: d.fsUuid,
-    label: d.label,
-    devicePath: d.devicePath,
-    type: d.type,
-    evidence: d.evidence,
-    network: d.network,
-    rotational: d.rotational,
-    transport: d.transport,
-    model: d.model,
-    serial: d.serial,
-    wwn: d.wwn,
-    sizeBytes: d.sizeBytes,
-    present: d.present,
-    detectedBy: d.detectedBy,
-    unknown: d.unknown,
-    warnings: d.warnings,
-    firstSeen: isoFromNs(d.firstSeenNs),
-    lastSeen: isoFromNs(d.lastSeenNs),
-    mounts: d.mounts.map((m) => ({ mountPoint: m.mountPoint, fsRoot: m.fsRoot, fsType: m.fsType, source: m.source, options: m.options, present: m.present })),
-  };
 }
 
 function hostText(h: HostView): string {

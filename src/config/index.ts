@@ -1,5 +1,6 @@
 /** The only place that reads the environment. Everything else is handed a Config. */
 import { resolve } from 'node:path';
+import { usageError } from '../domain/errors.js';
 
 export interface Config {
   configDir: string;
@@ -9,6 +10,18 @@ export interface Config {
   /** The host's name and address as users know them; in a container the real ones are hidden. */
   hostnameOverride: string | null;
   addressOverride: string | null;
+  /** `bitarr serve`: the TCP port (0 picks a free one) and the address to listen on. */
+  port: number;
+  bind: string;
+}
+
+export const DEFAULT_PORT = 8286;
+
+function port(text: string | undefined): number {
+  if (text === undefined || text.trim() === '') return DEFAULT_PORT;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw usageError(`BITARR_PORT must be a port number (0-65535), not "${text}"`);
+  return n;
 }
 
 export function loadConfig(overrides: { configDir?: string } = {}, env: NodeJS.ProcessEnv = process.env): Config {
@@ -18,5 +31,7 @@ export function loadConfig(overrides: { configDir?: string } = {}, env: NodeJS.P
     ci: env.CI === 'true',
     hostnameOverride: env.BITARR_HOSTNAME?.trim() || null,
     addressOverride: env.BITARR_HOST_ADDRESS?.trim() || null,
+    port: port(env.BITARR_PORT),
+    bind: env.BITARR_BIND?.trim() || '0.0.0.0',
   };
 }

@@ -12,12 +12,14 @@ import * as m001 from '../../migrations/20261125_001_engine.js';
 import * as m002 from '../../migrations/20261125_002_devices.js';
 import * as m003 from '../../migrations/20261125_003_event_state.js';
 import * as m004 from '../../migrations/20261125_004_smart_device_type.js';
+import * as m005 from '../../migrations/20261125_005_auth.js';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125_001_engine': m001,
   '20261125_002_devices': m002,
   '20261125_003_event_state': m003,
   '20261125_004_smart_device_type': m004,
+  '20261125_005_auth': m005,
 };
 
 /** The append-only migration list, for SQLite here and for the PostgreSQL test. */

@@ -1,0 +1,50 @@
+/** The Koa app: wiring only. Order matters: log, errors, open routes, then who you are and may you. */
+import Koa from 'koa';
+import type { AuthService } from '../services/auth.service.js';
+import type { DeviceService } from '../services/device.service.js';
+import type { EventService } from '../services/event.service.js';
+import { authenticate, csrf, requireUser, setupGate } from './auth.middleware.js';
+import { errorHandler, type Log } from './errors.js';
+import { parseBody, requestLog, serveStatic } from './http.js';
+import { bytes, useTemplates } from './render.js';
+import { apiRoutes } from './routes/api.routes.js';
+import { authRoutes } from './routes/auth.routes.js';
+import { dashboardRoutes } from './routes/dashboard.routes.js';
+import { healthRoutes } from './routes/health.routes.js';
+
+export interface AppDeps {
+  version: string;
+  auth: AuthService;
+  devices: DeviceService;
+  events: EventService;
+  /** Throws when the database cannot be queried. */
+  ping: () => Promise<void>;
+  log: Log;
+  templatesDir: string;
+  publicDir: string;
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  // Errors are answered and logged by errorHandler; koa's default would print them again.
+  app.silent = true;
+  useTemplates(app, deps.templatesDir, { version: deps.version, bytes });
+  const routers = [authRoutes(deps.auth), dashboardRoutes(deps.devices, deps.events), apiRoutes(deps.devices)];
+  const health = healthRoutes(deps.version, deps.ping);
+
+  app.use(requestLog(deps.log));
+  app.use(errorHandler(deps.log));
+  app.use(async (ctx, next) => {
+    ctx.set({ 'X-Frame-Options': 'DENY', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin' });
+    await next();
+  });
+  app.use(serveStatic(deps.publicDir));
+  app.use(health.routes());
+  app.use(parseBody);
+  app.use(authenticate(deps.auth));
+  app.use(setupGate(deps.auth));
+  app.use(csrf);
+  app.use(requireUser);
+  for (const r of routers) app.use(r.routes()).use(r.allowedMethods());
+  return app;
+}
