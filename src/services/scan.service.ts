@@ -41,7 +41,7 @@ export interface ScanOutcome {
   roots: Array<{ id: number; path: string; device: RootDevice }>;
   status: Exclude<ScanStatus, 'running'>;
   reason: string | null;
-  /** This run's wall time, the time in write transactions, and the time the walk waited for lookups. */
+  /** This run's wall time, the time in write transactions, and the workers' baseline lookups (summed over workers). */
   timing: { wallMs: number; databaseWriteMs: number; databaseReadMs: number };
 }
 
