@@ -7,7 +7,7 @@ import type { LifecycleAction } from '../domain/events/index.js';
 import { usageError } from '../domain/errors.js';
 import type { StoredEvent } from '../repositories/event.repository.js';
 import { DeviceRepository } from '../repositories/device.repository.js';
-import { deviceName } from '../services/event.service.js';
+import { deviceNames, eventDetailJson, eventJson, sectorRange } from '../services/event-view.js';
 import { parse, positiveInt } from './args.js';
 import { eventService, loadPlugins, openContext, type Context } from './context.js';
 import { bytes, isoFromNs } from './format.js';
@@ -21,7 +21,7 @@ export async function eventsCommand(argv: string[]): Promise<number> {
   try {
     const service = eventService(ctx, await loadPlugins(ctx.config));
     const events = await service.list(values.all ? {} : { statuses: ['open', 'acknowledged'] });
-    const names = await deviceNames(ctx, events);
+    const names = await namesOf(ctx, events);
     if (values.json) {
       process.stdout.write(JSON.stringify({ events: events.map((e) => eventJson(e, names)) }) + '\n');
       return 0;
@@ -52,10 +52,9 @@ export async function eventCommand(argv: string[]): Promise<number> {
     const service = eventService(ctx, await loadPlugins(ctx.config));
     const who = (values.by as string | undefined) ?? userInfo().username;
     const event = action ? await service.act(id, action, who, (values.note as string | undefined) ?? null) : await service.get(id);
-    const names = await deviceNames(ctx, [event]);
+    const names = await namesOf(ctx, [event]);
     if (values.json) {
-      const map = await service.deviceMap(event.deviceId);
-      process.stdout.write(JSON.stringify({ ...eventJson(event, names), deviceMap: map }) + '\n');
+      process.stdout.write(JSON.stringify(await eventDetailJson(service, event, names)) + '\n');
       return 0;
     }
     process.stdout.write(eventDetail(event, names));
@@ -65,36 +64,10 @@ export async function eventCommand(argv: string[]): Promise<number> {
   }
 }
 
-async function deviceNames(ctx: Context, events: StoredEvent[]): Promise<Map<number, string>> {
+/** Device names as the CLI prints them, from the stored device rows. */
+function namesOf(ctx: Context, events: StoredEvent[]): Promise<Map<number, string>> {
   const repo = new DeviceRepository(ctx.db);
-  const out = new Map<number, string>();
-  for (const id of new Set(events.map((e) => e.deviceId))) {
-    const d = await repo.device(id);
-    out.set(id, d ? deviceName(d) : `device ${id}`);
-  }
-  return out;
-}
-
-const ns = (v: bigint) => v.toString();
-
-function eventJson(e: StoredEvent, names: Map<number, string>) {
-  return {
-    id: e.id,
-    device: { id: e.deviceId, name: names.get(e.deviceId) },
-    status: e.status,
-    severity: e.severity,
-    pattern: e.pattern,
-    reasons: e.reasons,
-    actions: e.actions,
-    clusters: e.clusters.map((c) => ({ start: c.start, end: c.end, bytes: c.bytes, files: c.files })),
-    unlocated: e.unlocated,
-    files: e.files.map((f) => ({ path: f.path, statuses: f.statuses, size: f.size })),
-    firstScanId: e.firstScanId,
-    lastScanId: e.lastScanId,
-    openedAt: isoFromNs(e.openedAtNs),
-    updatedAt: isoFromNs(e.updatedAtNs),
-    history: e.history.map((h) => ({ ...h, atNs: ns(h.atNs), at: isoFromNs(h.atNs) })),
-  };
+  return deviceNames(events, (id) => repo.device(id));
 }
 
 function eventLine(e: StoredEvent, names: Map<number, string>): string {
@@ -106,7 +79,10 @@ function eventDetail(e: StoredEvent, names: Map<number, string>): string {
   const lines = [eventLine(e, names), ''];
   for (const r of e.reasons) lines.push(`  ${r.severity}: ${r.text}`);
   lines.push('', '  Where on the disk:');
-  for (const c of e.clusters) lines.push(`    bytes ${c.start}–${c.end} (${bytes(c.end - c.start)}, sectors ${Math.floor(c.start / 512)}–${Math.floor((c.end - 1) / 512)}): ${c.files.join(', ')}`);
+  for (const c of e.clusters) {
+    const s = sectorRange(c);
+    lines.push(`    bytes ${c.start}–${c.end} (${bytes(c.end - c.start)}, sectors ${s.first}–${s.last}): ${c.files.join(', ')}`);
+  }
   for (const u of e.unlocated) lines.push(`    not located: ${u.path} (${u.reason})`);
   lines.push('', '  What to do:');
   for (const a of e.actions) lines.push(`    - ${a.text}`);

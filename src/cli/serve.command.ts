@@ -7,6 +7,7 @@
 import { usageError } from '../domain/errors.js';
 import type { Db } from '../repositories/db.js';
 import { ApiTokenRepository } from '../repositories/api-token.repository.js';
+import { HealthRepository } from '../repositories/health.repository.js';
 import { SessionRepository } from '../repositories/session.repository.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { AuthService } from '../services/auth.service.js';
@@ -42,6 +43,7 @@ export async function startAppliance(opts: ServeOptions = {}): Promise<RunningSe
         auth: new AuthService(new UserRepository(ctx.db), new SessionRepository(ctx.db), new ApiTokenRepository(ctx.db)),
         devices,
         events: eventService(ctx, plugins),
+        latestHealth: (id) => new HealthRepository(ctx.db).latest(id),
         ping: async () => void (await ctx.db.raw('select 1')),
         log,
         templatesDir: join(root, 'templates'),

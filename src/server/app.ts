@@ -10,6 +10,8 @@ import { bytes, useTemplates } from './render.js';
 import { apiRoutes } from './routes/api.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { dashboardRoutes } from './routes/dashboard.routes.js';
+import { devicesRoutes, type LatestHealth } from './routes/devices.routes.js';
+import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 
 export interface AppDeps {
@@ -17,6 +19,8 @@ export interface AppDeps {
   auth: AuthService;
   devices: DeviceService;
   events: EventService;
+  /** The latest recorded health check of a device (read only: a page never runs smartctl). */
+  latestHealth: LatestHealth;
   /** Throws when the database cannot be queried. */
   ping: () => Promise<void>;
   log: Log;
@@ -29,7 +33,13 @@ export function createApp(deps: AppDeps): Koa {
   // Errors are answered and logged by errorHandler; koa's default would print them again.
   app.silent = true;
   useTemplates(app, deps.templatesDir, { version: deps.version, bytes });
-  const routers = [authRoutes(deps.auth), dashboardRoutes(deps.devices, deps.events), apiRoutes(deps.devices)];
+  const routers = [
+    authRoutes(deps.auth),
+    dashboardRoutes(deps.devices, deps.events),
+    devicesRoutes(deps.devices, deps.events, deps.latestHealth),
+    eventsRoutes(deps.events, deps.devices),
+    apiRoutes(deps.devices),
+  ];
   const health = healthRoutes(deps.version, deps.ping);
 
   app.use(requestLog(deps.log));

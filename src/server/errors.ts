@@ -1,10 +1,12 @@
 /**
  * The one place where anything thrown while answering a request becomes a status and a body:
  * JSON for /api/*, an HTML page for browsers, or the form re-rendered with its message when the
- * route said which form it was handling. Internal details are logged, never shown.
+ * route said which form it was handling (bad input, 400, or a refusal of the current state, 409).
+ * Internal details are logged, never shown.
  */
 import type { Context, Next } from 'koa';
 import { BitarrError } from '../domain/errors.js';
+import { EventTransitionError } from '../domain/events/index.js';
 import { render, type View } from './render.js';
 
 /** Refusals that belong to HTTP itself (who you are, whether you may), not to the domain. */
@@ -51,8 +53,10 @@ export function errorHandler(log: Log) {
       if (isApi(ctx)) {
         ctx.status = d.status;
         ctx.body = { error: d.message, status: d.status };
-      } else if (form && d.status === 400) {
-        render(ctx, { ...form, status: 400, data: { ...form.data, error: d.message } });
+      } else if (form && (d.status === 400 || d.status === 409)) {
+        // A refused resolve names the files that have not verified good: the form lists them.
+        const unverified = err instanceof EventTransitionError ? [...err.unverified] : [];
+        render(ctx, { ...form, status: d.status, data: { ...form.data, error: d.message, unverified } });
       } else {
         render(ctx, { page: 'error', status: d.status, data: { status: d.status, message: d.message } });
       }
