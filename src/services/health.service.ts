@@ -36,7 +36,7 @@ export interface HealthCheck {
 // A device with no disk of its own to ask: SMART cannot speak, and the reason says where it can.
 function noDisk(device: DeviceRow): NoHealthData | null {
   if (device.network) return { ...noHealthDataWithoutOutput('smartctl_failed', 'network storage: the disks belong to the server; an agent there can read their SMART'), why: 'smart_unavailable' };
-  if (device.type === 'loop') return { ...noHealthDataWithoutOutput('smartctl_failed', `a loop device has no SMART: ask about the disk that holds its image (${device.devicePath ?? '?'})`), why: 'smart_unavailable' };
+  if (device.type === 'loop') return { ...noHealthDataWithoutOutput('smartctl_failed', 'a loop device has no SMART: ask about the disk that holds its backing file (named in the type evidence)'), why: 'smart_unavailable' };
   return null;
 }
 
