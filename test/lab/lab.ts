@@ -104,13 +104,32 @@ export class Lab {
     await run('sync', ['-f', this.#mnt]).catch((error: unknown) => {
       if (!opts.lazy) throw error;
     });
-    await run('umount', opts.lazy ? ['-l', this.#mnt] : [this.#mnt]);
+    await this.#umount(opts.lazy === true);
     this.#mounted = false;
     // A lazily unmounted filesystem may stay busy indefinitely; detaching then only sets autoclear.
     const released = isFuse(this.fs) ? await waitUntilReleased(loop, opts.lazy ? 2000 : 10_000) : true;
     await detachLoop(loop);
     this.#loop = null;
     if (!released && !opts.lazy) throw new Error(`${loop} was still open by the ${this.fs} FUSE daemon 10 s after umount`);
+  }
+
+  // A FUSE daemon (ntfs-3g) can hold its mount for a moment after the last file is closed: a busy
+  // mount is retried briefly, and if it stays busy the error names who holds it.
+  async #umount(lazy: boolean): Promise<void> {
+    if (lazy) return void (await run('umount', ['-l', this.#mnt]));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await run('umount', [this.#mnt]);
+        return;
+      } catch (error) {
+        if (!/busy/i.test(String(error))) throw error;
+        if (attempt >= 5) {
+          const holders = await run('fuser', ['-vm', this.#mnt]).then((r) => r.stderr.trim() || r.stdout.trim(), () => 'fuser could not tell');
+          throw new Error(`${String(error)}; held by: ${holders}`, { cause: error });
+        }
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
   }
 
   /** number = that many random bytes. Each file is fsynced; parent dirs are created. */
