@@ -5,4 +5,4 @@ export { hostCan, run, type RunOptions } from './host.js';
 export { readBtrfsChunks, type BtrfsChunk } from './mapping.js';
 export { BAND_EDGE, MAX_GAP } from './layout.js';
 export { NET_SHARE_NEEDS, NetShares } from './netshares.js';
-export { byteProblems, hasExtents, writeInterleaved, type Extents } from './extents.js';
+export { blockdevSize, byteProblems, hasExtents, rangeShapeProblems, uncovered, usedBytes, writeInterleaved, type Extents } from './extents.js';
