@@ -11,6 +11,7 @@ import { HealthRepository } from '../repositories/health.repository.js';
 import { SessionRepository } from '../repositories/session.repository.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { AuthService } from '../services/auth.service.js';
+import { BackupService } from '../services/backup.service.js';
 import type { Log } from '../server/errors.js';
 import { appRoot, appVersion, listen, type RunningServer } from '../server/server.js';
 import { join } from 'node:path';
@@ -43,6 +44,7 @@ export async function startAppliance(opts: ServeOptions = {}): Promise<RunningSe
         auth: new AuthService(new UserRepository(ctx.db), new SessionRepository(ctx.db), new ApiTokenRepository(ctx.db)),
         devices,
         events: eventService(ctx, plugins),
+        backups: new BackupService(ctx.db, ctx.config),
         latestHealth: (id) => new HealthRepository(ctx.db).latest(id),
         ping: async () => void (await ctx.db.raw('select 1')),
         log,

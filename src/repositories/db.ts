@@ -13,6 +13,7 @@ import * as m002 from '../../migrations/20261125_002_devices.js';
 import * as m003 from '../../migrations/20261125_003_event_state.js';
 import * as m004 from '../../migrations/20261125_004_smart_device_type.js';
 import * as m005 from '../../migrations/20261125_005_auth.js';
+import * as m006 from '../../migrations/20261125_006_appliance.js';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125_001_engine': m001,
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125_003_event_state': m003,
   '20261125_004_smart_device_type': m004,
   '20261125_005_auth': m005,
+  '20261125_006_appliance': m006,
 };
 
 /** The append-only migration list, for SQLite here and for the PostgreSQL test. */

@@ -1,6 +1,7 @@
 /** The Koa app: wiring only. Order matters: log, errors, open routes, then who you are and may you. */
 import Koa from 'koa';
 import type { AuthService } from '../services/auth.service.js';
+import type { BackupService } from '../services/backup.service.js';
 import type { DeviceService } from '../services/device.service.js';
 import type { EventService } from '../services/event.service.js';
 import { authenticate, csrf, requireUser, setupGate } from './auth.middleware.js';
@@ -10,6 +11,7 @@ import { bytes, useTemplates } from './render.js';
 import { apiRoutes } from './routes/api.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { dashboardRoutes } from './routes/dashboard.routes.js';
+import { databaseRoutes } from './routes/database.routes.js';
 import { devicesRoutes, type LatestHealth } from './routes/devices.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
@@ -19,6 +21,7 @@ export interface AppDeps {
   auth: AuthService;
   devices: DeviceService;
   events: EventService;
+  backups: BackupService;
   /** The latest recorded health check of a device (read only: a page never runs smartctl). */
   latestHealth: LatestHealth;
   /** Throws when the database cannot be queried. */
@@ -39,6 +42,7 @@ export function createApp(deps: AppDeps): Koa {
     devicesRoutes(deps.devices, deps.events, deps.latestHealth),
     eventsRoutes(deps.events, deps.devices),
     apiRoutes(deps.devices),
+    databaseRoutes(deps.backups),
   ];
   const health = healthRoutes(deps.version, deps.ping);
 
