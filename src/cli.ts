@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `bitarr` command: wiring only. Errors are decided here, once. */
 import { BitarrError } from './domain/errors.js';
+import { dbCommand } from './cli/db.command.js';
 import { devicesCommand } from './cli/devices.command.js';
 import { eventCommand, eventsCommand } from './cli/events.command.js';
 import { filesCommand } from './cli/files.command.js';
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   events: eventsCommand,
   event: eventCommand,
   health: healthCommand,
+  db: dbCommand,
 };
 
 const USAGE = `usage: bitarr <command> [options]
@@ -49,6 +51,8 @@ const USAGE = `usage: bitarr <command> [options]
                  SMART verdict, score and reasons per device, with trends; TYPE is smartctl's -d (sat, megaraid,N)
   plugins [--json]
                  filesystem and platform plugins, and why any is not ready
+  db backup|list|restore NAME [--yes] [--json]
+                 database backups in <config-dir>/backups (safe while scanning); restore saves the current one first
 
   Every command takes --config-dir DIR (default: $BITARR_CONFIG_DIR or ./data).
   Exit codes: 0 nothing wrong, 1 a file is corrupted, unreadable or unstable, 2 an error of use or environment.

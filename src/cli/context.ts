@@ -15,6 +15,9 @@ import { EventRepository } from '../repositories/event.repository.js';
 import { FindingRepository } from '../repositories/finding.repository.js';
 import { ScanRepository } from '../repositories/scan.repository.js';
 import { join } from 'node:path';
+import { SettingsRepository } from '../repositories/settings.repository.js';
+import { UsedSpaceRepository } from '../repositories/used-space.repository.js';
+import { SettingsService } from '../services/settings.service.js';
 
 export interface Context {
   config: Config;
@@ -43,7 +46,7 @@ export function deviceService(ctx: Context, plugins: PluginHost): DeviceService 
   }, undefined, (line) => process.stderr.write(`bitarr: ${line}\n`));
 }
 
-export function eventService(ctx: Context, plugins: PluginHost, smartGrowth?: EventServiceDeps['smartGrowth']): EventService {
+export function eventService(ctx: Context, plugins: PluginHost, smartGrowth?: EventServiceDeps['smartGrowth'], settings?: EventServiceDeps['settings']): EventService {
   const devices = new DeviceRepository(ctx.db);
   return new EventService({
     events: new EventRepository(ctx.db),
@@ -53,7 +56,13 @@ export function eventService(ctx: Context, plugins: PluginHost, smartGrowth?: Ev
     baselines: new BaselineRepository(ctx.db),
     sectorMap: new SectorMapService(plugins, deviceService(ctx, plugins)),
     smartGrowth,
+    settings,
+    usedSpace: new UsedSpaceRepository(ctx.db),
   });
+}
+
+export function settingsService(ctx: Context): SettingsService {
+  return new SettingsService(new SettingsRepository(ctx.db), ctx.config.scanRoots);
 }
 
 export function healthService(ctx: Context): HealthService {

@@ -5,7 +5,9 @@ import { ALARM_STATUSES, type FindingStatus } from '../domain/findings.js';
 import { ScanQueryService, fullCounts } from '../services/scan-query.service.js';
 import { ScanService, type ScanOutcome } from '../services/scan.service.js';
 import { databaseFile, openReader } from '../repositories/db.js';
-import { deviceService, eventService, healthService, loadPlugins, openContext } from './context.js';
+import { deviceService, eventService, healthService, loadPlugins, openContext, settingsService } from './context.js';
+import { DEFAULT_EVENT_SETTINGS } from '../domain/events/index.js';
+import { scannedDevices } from '../services/scan-manager.service.js';
 import type { EventChange } from '../services/event.service.js';
 import { bytes, duration, int, isoFromNs } from './format.js';
 import { parse, parseRate, writeJsonStream } from './args.js';
@@ -63,7 +65,11 @@ export async function scanCommand(argv: string[]): Promise<number> {
 
     // Damage becomes bitrot events (placed on the disk, grouped, explained) before anything is printed.
     const alarmCount = [...ALARM_STATUSES].reduce((n, st) => n + (outcome.scan.counts[st] ?? 0), 0);
-    const events = alarmCount && outcome.status !== 'aborted' ? await eventService(ctx, await loadPlugins(ctx.config), (device) => healthService(ctx).growthNow(device)).afterScan(outcome.scan.id) : [];
+    const settings = await settingsService(ctx).get();
+    const eventsOf = eventService(ctx, await loadPlugins(ctx.config), (device) => healthService(ctx).growthNow(device), { ...DEFAULT_EVENT_SETTINGS, gapBytes: settings.clusterGapBytes });
+    const events = alarmCount && outcome.status !== 'aborted' ? await eventsOf.afterScan(outcome.scan.id) : [];
+    // The device map's used space, measured once a scan (seconds on a big disk), not on every view.
+    if (outcome.status !== 'aborted') for (const id of scannedDevices(outcome)) await eventsOf.recordUsedSpace(id);
     const query = new ScanQueryService(ctx.db);
     if (values.json) await printJson(outcome, query, ctx.host, events);
     else await printSummary(outcome, query, events);

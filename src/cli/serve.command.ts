@@ -7,7 +7,7 @@
 import { usageError } from '../domain/errors.js';
 import type { Db } from '../repositories/db.js';
 import { ApiTokenRepository } from '../repositories/api-token.repository.js';
-import { HealthRepository } from '../repositories/health.repository.js';
+import { ScanRepository } from '../repositories/scan.repository.js';
 import { SessionRepository } from '../repositories/session.repository.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { AuthService } from '../services/auth.service.js';
@@ -16,7 +16,15 @@ import type { Log } from '../server/errors.js';
 import { appRoot, appVersion, listen, type RunningServer } from '../server/server.js';
 import { join } from 'node:path';
 import { parse } from './args.js';
-import { deviceService, eventService, loadPlugins, openContext } from './context.js';
+import { deviceService, eventService, healthService, loadPlugins, openContext, settingsService, type Context } from './context.js';
+import { DEFAULT_EVENT_SETTINGS } from '../domain/events/index.js';
+import { ALARM_STATUSES } from '../domain/findings.js';
+import { databaseFile, openReader, openWriter } from '../repositories/db.js';
+import type { PluginHost } from '../plugin-host/plugin-host.js';
+import { ScanManager, scannedDevices } from '../services/scan-manager.service.js';
+import { ScanQueryService } from '../services/scan-query.service.js';
+import { ScanService } from '../services/scan.service.js';
+import type { DeviceService } from '../services/device.service.js';
 
 export const jsonLog: Log = (entry) => process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
 
@@ -29,7 +37,7 @@ export interface ServeOptions {
 }
 
 /** Starts the appliance and returns once it listens (with its database, for the health test). */
-export async function startAppliance(opts: ServeOptions = {}): Promise<RunningServer & { db: Db }> {
+export async function startAppliance(opts: ServeOptions = {}): Promise<RunningServer & { db: Db; manager: ScanManager }> {
   const log = opts.log ?? jsonLog;
   const ctx = await openContext(opts.configDir);
   try {
@@ -38,14 +46,24 @@ export async function startAppliance(opts: ServeOptions = {}): Promise<RunningSe
     // The dashboard shows what was recorded: record this host's devices as they are now.
     await devices.refresh().catch((err: Error) => log({ level: 'warn', msg: 'device detection failed', error: err.message }));
     const root = appRoot();
-    const running = await listen(
+    const settings = settingsService(ctx);
+    let backups: BackupService | null = null;
+    const manager = scanManager(ctx, plugins, devices, settings, log, () => backups?.isRestoring ?? false);
+    backups = new BackupService(ctx.db, ctx.config, () => manager.isBusy());
+    await manager.init();
+    const closing = new AbortController();
+    const server = await listen(
       {
         version: appVersion(root),
         auth: new AuthService(new UserRepository(ctx.db), new SessionRepository(ctx.db), new ApiTokenRepository(ctx.db)),
         devices,
         events: eventService(ctx, plugins),
-        backups: new BackupService(ctx.db, ctx.config),
-        latestHealth: (id) => new HealthRepository(ctx.db).latest(id),
+        backups,
+        settings,
+        scans: { manager, query: new ScanQueryService(ctx.db) },
+        closing: closing.signal,
+        health: healthService(ctx),
+        recentScans: (deviceId, limit) => new ScanRepository(ctx.db).list({ deviceId, limit }),
         ping: async () => void (await ctx.db.raw('select 1')),
         log,
         templatesDir: join(root, 'templates'),
@@ -53,6 +71,16 @@ export async function startAppliance(opts: ServeOptions = {}): Promise<RunningSe
       },
       { port: opts.port ?? ctx.config.port, bind: opts.bind ?? ctx.config.bind, onClose: () => ctx.db.destroy() },
     );
+    // Shutdown: live streams end, running scans stop resumably and save, then requests drain.
+    let closed: Promise<void> | null = null;
+    const close = () =>
+      (closed ??= (async () => {
+        closing.abort();
+        const stopped = await manager.shutdown();
+        for (const s of stopped) log({ level: 'info', msg: 'scan stopped for shutdown', scanId: s.id, status: s.status, files: s.filesDone });
+        await server.close();
+      })());
+    const running = { ...server, close, manager };
     log({ level: 'info', msg: 'listening', url: running.url, configDir: ctx.config.configDir });
     return { ...running, db: ctx.db };
   } catch (err) {
@@ -82,4 +110,27 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   jsonLog({ level: 'info', msg: 'stopped' });
   return 0;
+}
+
+/** Scans of the appliance: each on connections of its own; damage becomes events with the current settings. */
+function scanManager(ctx: Context, plugins: PluginHost, devices: DeviceService, settings: ReturnType<typeof settingsService>, log: Log, isRestoring: () => boolean): ScanManager {
+  return new ScanManager({
+    settings,
+    log,
+    isRestoring,
+    open: async () => {
+      const writer = openWriter(ctx.config);
+      const reader = openReader(ctx.config);
+      const service = new ScanService(writer, reader, ctx.host, databaseFile(ctx.config), (path) => devices.forScan(path));
+      return { service, close: async () => void (await Promise.all([writer.destroy(), reader.destroy()])) };
+    },
+    afterScan: async (outcome, current) => {
+      const events = eventService(ctx, plugins, (device) => healthService(ctx).growthNow(device), { ...DEFAULT_EVENT_SETTINGS, gapBytes: current.clusterGapBytes });
+      if ([...ALARM_STATUSES].some((s) => (outcome.scan.counts[s] ?? 0) > 0)) {
+        for (const e of await events.afterScan(outcome.scan.id)) log({ level: 'warn', msg: `bitrot event ${e.change}`, eventId: e.eventId, deviceId: e.deviceId, severity: e.severity, files: e.files.length });
+      }
+      // The device map's used space, measured once a scan (seconds on a big disk), not on every view.
+      for (const id of scannedDevices(outcome)) await events.recordUsedSpace(id);
+    },
+  });
 }

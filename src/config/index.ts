@@ -13,6 +13,10 @@ export interface Config {
   /** `bitarr serve`: the TCP port (0 picks a free one) and the address to listen on. */
   port: number;
   bind: string;
+  /** BITARR_SCAN_ROOTS (colon-separated): the folders the web UI may scan, fixed by the deployment (a container's mounts). */
+  scanRoots: string[] | null;
+  /** The time zone schedules run in (TZ); null is the system's. */
+  timeZone: string | null;
 }
 
 export const DEFAULT_PORT = 8286;
@@ -33,5 +37,7 @@ export function loadConfig(overrides: { configDir?: string } = {}, env: NodeJS.P
     addressOverride: env.BITARR_HOST_ADDRESS?.trim() || null,
     port: port(env.BITARR_PORT),
     bind: env.BITARR_BIND?.trim() || '0.0.0.0',
+    scanRoots: env.BITARR_SCAN_ROOTS?.trim() ? env.BITARR_SCAN_ROOTS.split(':').map((p) => p.trim()).filter(Boolean) : null,
+    timeZone: env.TZ?.trim() || null,
   };
 }

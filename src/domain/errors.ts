@@ -32,3 +32,4 @@ export const usageError = (message: string, cause?: unknown) => new BitarrError(
 export const environmentError = (message: string, cause?: unknown) =>
   new BitarrError('environment', message, { cause });
 export const notFoundError = (message: string) => new BitarrError('not_found', message);
+export const conflictError = (message: string) => new BitarrError('conflict', message);

@@ -14,6 +14,7 @@ import * as m003 from '../../migrations/20261125_003_event_state.js';
 import * as m004 from '../../migrations/20261125_004_smart_device_type.js';
 import * as m005 from '../../migrations/20261125_005_auth.js';
 import * as m006 from '../../migrations/20261125_006_appliance.js';
+import * as m007 from '../../migrations/20261125_007_used_space.js';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125_001_engine': m001,
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125_004_smart_device_type': m004,
   '20261125_005_auth': m005,
   '20261125_006_appliance': m006,
+  '20261125_007_used_space': m007,
 };
 
 /** The append-only migration list, for SQLite here and for the PostgreSQL test. */
@@ -86,6 +88,14 @@ async function refuseNewerDatabase(db: Db): Promise<Set<string>> {
  */
 export function openReader(config: Config): Db {
   return sqlite(config, 3, 'PRAGMA query_only = ON; PRAGMA busy_timeout = 10000;');
+}
+
+/**
+ * A second writing connection on an already migrated database: a scan started by the appliance
+ * writes on its own, so pages never queue behind its batches (SQLite serialises the writes).
+ */
+export function openWriter(config: Config): Db {
+  return sqlite(config, 1, 'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;');
 }
 
 export const databaseFile = (config: Config) => join(config.configDir, 'bitarr.db');

@@ -48,6 +48,10 @@ export class FindingRepository {
     return q('scan_findings').select('id', 'root_id', 'path', 'status', 'detail', 'hash', ...asText(q, 'size', 'mtime_ns', 'inode'));
   }
 
+  private contains(): string {
+    return this.db.client.config.client === 'pg' ? 'strpos(path, ?) > 0' : 'instr(path, ?) > 0';
+  }
+
   async insert(trx: Knex, rows: readonly FindingWrite[]): Promise<void> {
     for (const part of chunks(rows)) {
       const bindings: unknown[] = [];
@@ -75,16 +79,20 @@ export class FindingRepository {
     return (await q.orderBy([{ column: 'path' }, { column: 'id' }]).limit(opts.limit)).map(fromRow);
   }
 
-  async offsetPage(scanId: number, status: FindingStatus | undefined, offset: number, limit: number): Promise<FindingRow[]> {
+  /** A numbered page in path order; `search` keeps paths containing it (case-sensitive, as paths are). */
+  async offsetPage(scanId: number, status: FindingStatus | undefined, offset: number, limit: number, search?: string): Promise<FindingRow[]> {
     const q = this.select(this.db).where({ scan_id: scanId });
     if (status) q.andWhere({ status });
+    // instr, not LIKE: a user's % or _ is a character of a file name, not a wildcard.
+    if (search) q.andWhereRaw(this.contains(), [search]);
     return (await q.orderBy([{ column: 'path' }, { column: 'id' }]).offset(offset).limit(limit)).map(fromRow);
   }
 
-  async count(scanId: number, status?: FindingStatus, except?: FindingStatus[]): Promise<number> {
+  async count(scanId: number, status?: FindingStatus, except?: FindingStatus[], search?: string): Promise<number> {
     const q = this.db('scan_findings').where({ scan_id: scanId });
     if (status) q.andWhere({ status });
     if (except?.length) q.whereNotIn('status', except);
+    if (search) q.andWhereRaw(this.contains(), [search]);
     const r = await q.count({ n: '*' }).first();
     return Number(r?.n ?? 0);
   }

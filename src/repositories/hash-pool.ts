@@ -15,6 +15,7 @@ interface Slot {
 export class HashPool {
   private readonly slots: Slot[] = [];
   private readonly file: string;
+  private readonly entry: string | URL;
   private closed = false;
   private freeWaiters: Array<() => void> = [];
   readonly capacity: number;
@@ -30,6 +31,12 @@ export class HashPool {
     this.config = { ...config, stop: this.stopFlag.buffer as SharedArrayBuffer };
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     this.file = fileURLToPath(new URL(`./hash.worker${ext}`, import.meta.url));
+    // Run from TypeScript sources (tests of the in-process appliance under tsx), a worker does
+    // not inherit tsx's loader: a tiny bootstrap registers it in the worker first.
+    if (ext === '.ts') {
+      const code = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(new URL(`./hash.worker.ts`, import.meta.url).href)});`;
+      this.entry = new URL('data:text/javascript,' + encodeURIComponent(code));
+    } else this.entry = this.file;
     this.capacity = threads * 2;
   }
 
@@ -38,7 +45,7 @@ export class HashPool {
     const idle = this.slots.find((s) => s.waiting.length === 0);
     if (idle) return idle;
     if (this.slots.length < this.threads) {
-      const slot: Slot = { worker: new Worker(this.file, { workerData: this.config }), waiting: [], partialBytes: 0 };
+      const slot: Slot = { worker: new Worker(this.entry, { workerData: this.config }), waiting: [], partialBytes: 0 };
       slot.worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
       slot.worker.on('error', (e) => this.fail(slot, e));
       slot.worker.on('exit', (code) => {

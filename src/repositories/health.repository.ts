@@ -14,6 +14,16 @@ export interface HealthRow {
   counters: Record<string, number>;
 }
 
+const fromRow = (r: any): HealthRow => ({
+  id: Number(r.id),
+  deviceId: r.device_id,
+  collectedAtNs: BigInt(r.collected_at_ns),
+  verdict: r.verdict,
+  score: r.score,
+  reasons: JSON.parse(r.reasons),
+  counters: JSON.parse(r.counters),
+});
+
 export class HealthRepository {
   constructor(private readonly db: Knex) {}
 
@@ -41,13 +51,28 @@ export class HealthRepository {
       .filter((s: HealthSample) => Object.keys(s.metrics).length > 0);
   }
 
+  /** The latest `limit` collections, oldest first: what the trend charts draw. */
+  async history(deviceId: number, limit: number): Promise<HealthRow[]> {
+    const rows = await this.db('device_health_history')
+      .where('device_id', deviceId)
+      .select('id', 'device_id', 'verdict', 'score', 'reasons', 'counters', ...asText(this.db, 'collected_at_ns'))
+      .orderBy('collected_at_ns', 'desc')
+      .limit(limit);
+    return rows.map(fromRow).reverse();
+  }
+
+  /** The collector's output kept with a collection (smartctl JSON), or null when there was none. */
+  async raw(id: number): Promise<string | null> {
+    const r = await this.db('device_health_history').where('id', id).first('raw');
+    return r?.raw ?? null;
+  }
+
   async latest(deviceId: number): Promise<HealthRow | null> {
     const r = await this.db('device_health_history')
       .where('device_id', deviceId)
       .select('id', 'device_id', 'verdict', 'score', 'reasons', 'counters', ...asText(this.db, 'collected_at_ns'))
       .orderBy('collected_at_ns', 'desc')
       .first();
-    if (!r) return null;
-    return { id: Number(r.id), deviceId: r.device_id, collectedAtNs: BigInt(r.collected_at_ns), verdict: r.verdict, score: r.score, reasons: JSON.parse(r.reasons), counters: JSON.parse(r.counters) };
+    return r ? fromRow(r) : null;
   }
 }

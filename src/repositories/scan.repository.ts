@@ -29,6 +29,21 @@ export interface ScanRow {
   counts: Record<string, number>;
   filesDone: number;
   bytesDone: bigint;
+  /** What started it: cli, web, api or schedule (null for scans older than the appliance). */
+  trigger: ScanTrigger | null;
+  scheduleId: number | null;
+}
+
+export type ScanTrigger = 'cli' | 'web' | 'api' | 'schedule';
+
+export interface ScanListFilter {
+  before?: number;
+  limit: number;
+  status?: ScanStatus;
+  /** Scans with a root on this storage device. */
+  deviceId?: number;
+  trigger?: ScanTrigger;
+  scheduleId?: number;
 }
 
 const fromRow = (r: any): ScanRow => ({
@@ -47,6 +62,8 @@ const fromRow = (r: any): ScanRow => ({
   counts: JSON.parse(r.counts),
   filesDone: Number(r.files_done),
   bytesDone: bigOr0(r.bytes_done),
+  trigger: r.trigger ?? null,
+  scheduleId: r.schedule_id ?? null,
 });
 
 const rootFromRow = (r: any): ScanRootRow => ({
@@ -75,12 +92,18 @@ export class ScanRepository {
 
   private select(q: Knex) {
     return q('scans').select(
-      'id', 'host_id', 'hostname', 'host_address', 'pid', 'algorithm', 'status', 'status_reason', 'options', 'counts',
+      'id', 'host_id', 'hostname', 'host_address', 'pid', 'algorithm', 'status', 'status_reason', 'options', 'counts', 'trigger', 'schedule_id',
       ...asText(q, 'started_at_ns', 'ended_at_ns', 'heartbeat_ns', 'files_done', 'bytes_done'),
     );
   }
 
-  async create(host: HostIdentity, algorithm: string, options: ScanRow['options'], roots: Array<{ path: string; device: RootDevice }>): Promise<number> {
+  async create(
+    host: HostIdentity,
+    algorithm: string,
+    options: ScanRow['options'],
+    roots: Array<{ path: string; device: RootDevice }>,
+    origin: { trigger: ScanTrigger; scheduleId?: number | null } = { trigger: 'cli' },
+  ): Promise<number> {
     return this.db.transaction(async (trx) => {
       const now = nowNs();
       const [row] = await trx('scans')
@@ -95,6 +118,8 @@ export class ScanRepository {
           started_at_ns: bind(now),
           heartbeat_ns: bind(now),
           counts: '{}',
+          trigger: origin.trigger,
+          schedule_id: origin.scheduleId ?? null,
         })
         .returning('id');
       const id = typeof row === 'object' ? row.id : row;
@@ -128,9 +153,13 @@ export class ScanRepository {
     return rows.map(rootFromRow);
   }
 
-  async list(opts: { before?: number; limit: number }): Promise<ScanRow[]> {
+  async list(opts: ScanListFilter): Promise<ScanRow[]> {
     const q = this.select(this.db).orderBy('id', 'desc').limit(opts.limit);
     if (opts.before) q.where('id', '<', opts.before);
+    if (opts.status) q.where('status', opts.status);
+    if (opts.trigger) q.where('trigger', opts.trigger);
+    if (opts.scheduleId) q.where('schedule_id', opts.scheduleId);
+    if (opts.deviceId) q.whereIn('id', this.db('scan_roots').select('scan_id').where('device_id', opts.deviceId));
     return (await q).map(fromRow);
   }
 

@@ -4,6 +4,10 @@ import type { AuthService } from '../services/auth.service.js';
 import type { BackupService } from '../services/backup.service.js';
 import type { DeviceService } from '../services/device.service.js';
 import type { EventService } from '../services/event.service.js';
+import type { HealthService } from '../services/health.service.js';
+import type { ScanManager } from '../services/scan-manager.service.js';
+import type { ScanQueryService } from '../services/scan-query.service.js';
+import type { SettingsService } from '../services/settings.service.js';
 import { authenticate, csrf, requireUser, setupGate } from './auth.middleware.js';
 import { errorHandler, type Log } from './errors.js';
 import { parseBody, requestLog, serveStatic } from './http.js';
@@ -12,9 +16,11 @@ import { apiRoutes } from './routes/api.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { dashboardRoutes } from './routes/dashboard.routes.js';
 import { databaseRoutes } from './routes/database.routes.js';
-import { devicesRoutes, type LatestHealth } from './routes/devices.routes.js';
+import { devicesRoutes, type RecentScans } from './routes/devices.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
+import { scansRoutes } from './routes/scans.routes.js';
+import { settingsRoutes } from './routes/settings.routes.js';
 
 export interface AppDeps {
   version: string;
@@ -22,8 +28,13 @@ export interface AppDeps {
   devices: DeviceService;
   events: EventService;
   backups: BackupService;
-  /** The latest recorded health check of a device (read only: a page never runs smartctl). */
-  latestHealth: LatestHealth;
+  settings: SettingsService;
+  scans: { manager: ScanManager; query: ScanQueryService };
+  /** Aborted when the appliance begins to shut down (live streams end). */
+  closing: AbortSignal;
+  /** A device page reads recorded health; only its "Check now" runs smartctl. */
+  health: HealthService;
+  recentScans: RecentScans;
   /** Throws when the database cannot be queried. */
   ping: () => Promise<void>;
   log: Log;
@@ -38,8 +49,10 @@ export function createApp(deps: AppDeps): Koa {
   useTemplates(app, deps.templatesDir, { version: deps.version, bytes });
   const routers = [
     authRoutes(deps.auth),
+    settingsRoutes(deps.auth, deps.settings),
+    scansRoutes({ ...deps.scans, settings: deps.settings, devices: deps.devices, closing: deps.closing }),
     dashboardRoutes(deps.devices, deps.events),
-    devicesRoutes(deps.devices, deps.events, deps.latestHealth),
+    devicesRoutes(deps.devices, deps.events, deps.health, deps.recentScans),
     eventsRoutes(deps.events, deps.devices),
     apiRoutes(deps.devices),
     databaseRoutes(deps.backups),

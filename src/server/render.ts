@@ -54,6 +54,13 @@ export function render(ctx: Context, view: View): void {
   ctx.body = engine.eta.render(fragment ? `fragments/${view.fragment}` : `pages/${view.page}`, it);
 }
 
+/** A fragment as a string, for pushing over SSE (the same data a render would get). */
+export function renderFragment(ctx: Context, fragment: string, data: Record<string, unknown>): string {
+  const engine = engines.get(ctx.app);
+  if (!engine) throw new Error('renderFragment: useTemplates was not called for this app');
+  return engine.eta.render(`fragments/${fragment}`, { ...engine.globals, user: ctx.state.user ?? null, csrf: ctx.state.csrf ?? '', path: ctx.path, ...data });
+}
+
 /**
  * After a successful POST: a plain form gets 303 to the next page; htmx gets HX-Redirect, which
  * it turns into a full navigation (a 303 would be followed inside the XHR and swapped as a fragment).

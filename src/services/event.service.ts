@@ -24,6 +24,7 @@ import type { EventRepository, StoredEvent } from '../repositories/event.reposit
 import type { FindingRepository } from '../repositories/finding.repository.js';
 import type { ScanRepository } from '../repositories/scan.repository.js';
 import { nowNs } from '../repositories/sql.js';
+import type { UsedSpaceRepository } from '../repositories/used-space.repository.js';
 import type { SectorMapService } from './sector-map.service.js';
 
 export interface EventChange {
@@ -44,6 +45,8 @@ export interface EventServiceDeps {
   /** Counters that grew since the device's last health check; [] when SMART says nothing. */
   smartGrowth?: (device: DeviceRow) => Promise<SmartGrowth[]>;
   settings?: EventSettings;
+  /** Where used space is recorded; until every construction passes it, maps show it as not measured. */
+  usedSpace?: UsedSpaceRepository;
 }
 
 /** How texts name a device: its label, model and serial, or its identity. */
@@ -155,21 +158,83 @@ export class EventService {
   }
 
   /**
-   * The device's byte range in buckets with used space (when its plugin can tell) and its events'
-   * clusters marked: what the UI draws. `usedUnknown` says why used space is missing.
+   * The device's byte range in buckets with used space and its events' clusters marked: what the
+   * UI draws. Used space is the recorded measurement (see recordUsedSpace), never measured here:
+   * on a big disk that takes seconds, and pages are drawn often. `usedMeasuredAt` is its age;
+   * `usedUnknown` says why the last attempt could not measure (an older measurement still shows).
    */
-  async deviceMap(deviceId: number, buckets = 256): Promise<(DeviceMap & { usedGranularity: string | null; usedUnknown: string[] }) | null> {
+  async deviceMap(deviceId: number, buckets = MAP_BUCKETS): Promise<(DeviceMap & UsedSpaceFacts) | null> {
     const device = await this.deps.devices.device(deviceId);
     if (!device) return null;
-    const events = await this.deps.events.forDevice(deviceId, ['open', 'acknowledged', 'resolved']);
-    const mount = (await this.deps.devices.mounts([deviceId])).find((m) => m.present);
-    const used =
-      mount && device.devicePath && !device.network
-        ? await this.deps.sectorMap.usedSpace(device.devicePath, mount.mountPoint, device.fsType ?? mount.fsType)
-        : { result: null, reasons: [mount ? 'network storage: the disks are the server\'s' : 'the device is not mounted now'] };
-    const sizeBytes = device.sizeBytes ?? used.result?.sizeBytes ?? null;
+    const [events, stored] = await Promise.all([this.deps.events.forDevice(deviceId, ['open', 'acknowledged', 'resolved']), this.deps.usedSpace?.get(deviceId) ?? null]);
+    const sizeBytes = device.sizeBytes ?? stored?.sizeBytes ?? null;
     if (!sizeBytes) return null;
-    const map = deviceMap({ sizeBytes, buckets, events, used: used.result?.ranges ?? null });
-    return { ...map, usedGranularity: used.result?.granularity ?? null, usedUnknown: used.result ? [] : used.reasons };
+    const measured = stored?.bucketUsedBytes && stored.sizeBytes ? stored : null;
+    const used = measured ? rangesOfBuckets(measured.sizeBytes!, measured.bucketUsedBytes!) : null;
+    const map = deviceMap({ sizeBytes, buckets, events, used });
+    return {
+      ...map,
+      usedGranularity: measured?.granularity ?? null,
+      usedMeasuredAt: isoFromNs(measured?.measuredAtNs ?? null),
+      usedAttemptedAt: isoFromNs(stored?.attemptedAtNs ?? null),
+      usedUnknown: stored ? stored.unknown : [NOT_MEASURED],
+    };
   }
+
+  /**
+   * Measures where the device's filesystem has data (the plugin reads its allocation: seconds on a
+   * big disk) and records it for the map. Worth it after a scan of one of its mounts and when the
+   * user asks for a check; a device of another machine, unmounted or on a share, records why not.
+   */
+  async recordUsedSpace(deviceId: number): Promise<UsedSpaceFacts | null> {
+    const store = this.deps.usedSpace;
+    const device = await this.deps.devices.device(deviceId);
+    if (!store || !device) return null;
+    const atNs = nowNs();
+    const host = (await this.deps.devices.hosts()).find((h) => h.id === device.hostId);
+    const mount = (await this.deps.devices.mounts([deviceId])).find((m) => m.present);
+    const why = !host?.isLocal
+      ? `it is on ${host?.hostname ?? 'another machine'}: measured there, not from here`
+      : device.network
+        ? 'network storage: the disks are the server\'s'
+        : !mount || !device.present
+          ? 'the device is not mounted now'
+          : !device.devicePath
+            ? 'its block device is not known'
+            : null;
+    const used = why ? { result: null, reasons: [why] } : await this.deps.sectorMap.usedSpace(device.devicePath!, mount!.mountPoint, device.fsType ?? mount!.fsType);
+    const sizeBytes = device.sizeBytes ?? used.result?.sizeBytes ?? null;
+    if (used.result && sizeBytes) {
+      const bucketUsedBytes = deviceMap({ sizeBytes, buckets: MAP_BUCKETS, used: used.result.ranges, events: [] }).buckets.map((b) => b.usedBytes ?? 0);
+      await store.saveMeasurement(deviceId, { atNs, sizeBytes, bucketUsedBytes, granularity: used.result.granularity, mapper: used.mapper });
+    } else {
+      await store.saveFailure(deviceId, atNs, used.result ? ['the size of the device is not known'] : used.reasons);
+    }
+    const map = await this.deviceMap(deviceId);
+    return map && { usedGranularity: map.usedGranularity, usedMeasuredAt: map.usedMeasuredAt, usedAttemptedAt: map.usedAttemptedAt, usedUnknown: map.usedUnknown };
+  }
+}
+
+/** The device map's resolution: 256 columns across the page, a bucket each. */
+const MAP_BUCKETS = 256;
+
+const NOT_MEASURED = 'not measured yet: it is measured after each scan of the device and by “Check now” on its page';
+
+export interface UsedSpaceFacts {
+  usedGranularity: string | null;
+  /** When the used space drawn was measured (ISO); null when it never was. */
+  usedMeasuredAt: string | null;
+  /** When it was last tried, successfully or not. */
+  usedAttemptedAt: string | null;
+  usedUnknown: string[];
+}
+
+const isoFromNs = (ns: bigint | null) => (ns === null ? null : new Date(Number(ns / 1_000_000n)).toISOString());
+
+/**
+ * Stored per-bucket counts back as ranges, each bucket's used bytes from its start: the map spreads
+ * them onto its buckets again, exactly while the size is unchanged, at the same offsets after a resize.
+ */
+function rangesOfBuckets(sizeBytes: number, usedBytes: readonly number[]) {
+  return deviceMap({ sizeBytes, buckets: usedBytes.length, events: [] }).buckets.map((b, i) => ({ start: b.start, end: b.start + Math.max(0, Math.min(usedBytes[i] ?? 0, b.end - b.start)) }));
 }

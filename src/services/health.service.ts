@@ -2,6 +2,7 @@
 // tables in src/domain/health together with what Bitarr itself saw there (bitrot events,
 // unreadable files), recorded every time so counts that grow are noticed and projected.
 import {
+  analyseTrends,
   assessHealth,
   hintsFor,
   metricValues,
@@ -10,17 +11,33 @@ import {
   type HealthAssessment,
   type HealthContext,
 } from '../domain/health/index.js';
-import type { NoHealthData, SmartReport } from '../domain/health/index.js';
+import type { NoHealthData, SmartReport, TrendAnalysis } from '../domain/health/index.js';
+import { conflictError, notFoundError } from '../domain/errors.js';
 import { smartGrowthFrom, type SmartGrowth } from '../domain/events/index.js';
 import { kernelIoErrors, wholeDisk } from '../repositories/block-device.repository.js';
 import type { DeviceRepository, DeviceRow } from '../repositories/device.repository.js';
 import type { EventRepository } from '../repositories/event.repository.js';
-import type { HealthRepository } from '../repositories/health.repository.js';
+import type { HealthRepository, HealthRow } from '../repositories/health.repository.js';
 import { readSmart } from '../repositories/smartctl.repository.js';
 import { nowNs } from '../repositories/sql.js';
 
 /** Kept beside the SMART counters in the history, so the next check knows how many are new. */
 const IO_ERRORS = 'kernel_io_errors';
+/** Kept beside them too: not judged, but charted with them. */
+export const TEMPERATURE = 'temperature_c';
+/** Collections a device page charts: a year of daily checks and then some. */
+const HISTORY_LIMIT = 500;
+
+/** What a device page shows of its health, all read from what checks recorded. */
+export interface HealthOverview {
+  latest: HealthRow | null;
+  /** The latest collection's smartctl output as parsed, when it had SMART data. */
+  report: SmartReport | null;
+  /** The latest collections, oldest first. */
+  history: HealthRow[];
+  /** Growth and projections over that history. */
+  trends: TrendAnalysis | null;
+}
 
 export interface HealthCheck {
   device: DeviceRow;
@@ -33,11 +50,17 @@ export interface HealthCheck {
   collectedAtNs: bigint;
 }
 
+/** Why a device has no SMART of its own to ask (a share, a loop device), or null when it may have. */
+export function withoutSmart(device: Pick<DeviceRow, 'network' | 'type'>): string | null {
+  if (device.network) return 'network storage: the disks belong to the server; an agent there can read their SMART';
+  if (device.type === 'loop') return 'a loop device has no SMART: ask about the disk that holds its backing file (named in the type evidence)';
+  return null;
+}
+
 // A device with no disk of its own to ask: SMART cannot speak, and the reason says where it can.
 function noDisk(device: DeviceRow): NoHealthData | null {
-  if (device.network) return { ...noHealthDataWithoutOutput('smartctl_failed', 'network storage: the disks belong to the server; an agent there can read their SMART'), why: 'smart_unavailable' };
-  if (device.type === 'loop') return { ...noHealthDataWithoutOutput('smartctl_failed', 'a loop device has no SMART: ask about the disk that holds its backing file (named in the type evidence)'), why: 'smart_unavailable' };
-  return null;
+  const why = withoutSmart(device);
+  return why === null ? null : { ...noHealthDataWithoutOutput('smartctl_failed', why), why: 'smart_unavailable' };
 }
 
 export class HealthService {
@@ -58,6 +81,7 @@ export class HealthService {
     const bitrot = await this.bitrotOf(device.id);
     const collectedAtNs = nowNs();
     const counters: Record<string, number> = input.kind === 'report' ? metricValues(input) : {};
+    if (input.kind === 'report' && input.temperatureC !== null) counters[TEMPERATURE] = input.temperatureC;
     const history = [...(await this.history.samples(device.id)), ...(Object.keys(counters).length ? [{ atMs: Number(collectedAtNs / 1_000_000n), metrics: counters }] : [])];
     // The kernel's count only grows until a reboot: what matters is how many since the last check.
     const ioTotal = this.ioErrorsOf(disk);
@@ -69,6 +93,28 @@ export class HealthService {
     await this.history.record({ deviceId: device.id, collectedAtNs, verdict: assessment.verdict, score: assessment.score, reasons: assessment.reasons, counters, raw });
     const hints = input.kind === 'no_health_data' ? hintsFor(input).map((h) => h.hint) : [];
     return { device, disk, assessment, hints, bitrot, collectedAtNs };
+  }
+
+  /**
+   * A check the user asked for: only of a device of this machine that is connected now (an absent
+   * disk's /dev name may be another disk's by now; another machine's disks are its agent's).
+   */
+  async checkNow(deviceId: number): Promise<HealthCheck> {
+    const device = await this.devices.device(deviceId);
+    if (!device) throw notFoundError(`no storage device ${deviceId}`);
+    const host = (await this.devices.hosts()).find((h) => h.id === device.hostId);
+    if (!host?.isLocal) throw conflictError(`this device is on ${host?.hostname ?? 'another machine'}: its health is checked there, not from here`);
+    if (!device.present) throw conflictError('this device is not connected now: its health can be checked when it is back');
+    return this.check(device);
+  }
+
+  /** The latest check with its parsed smartctl output, and the history the charts draw. */
+  async overview(deviceId: number): Promise<HealthOverview> {
+    const [latest, history] = await Promise.all([this.history.latest(deviceId), this.history.history(deviceId, HISTORY_LIMIT)]);
+    const raw = latest ? await this.history.raw(latest.id) : null;
+    const parsed = raw ? parseSmartctlJson(raw) : null;
+    const samples = history.filter((h) => Object.keys(h.counters).length).map((h) => ({ atMs: Number(h.collectedAtNs / 1_000_000n), metrics: h.counters }));
+    return { latest, report: parsed?.kind === 'report' ? parsed : null, history, trends: samples.length ? analyseTrends(samples) : null };
   }
 
   /** SMART counters that grew since the previous check, for a bitrot event's severity. */

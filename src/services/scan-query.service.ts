@@ -1,7 +1,7 @@
 /** Reading scans, findings and baselines back: `history`, `show`, `files`, and the scan's JSON. */
 import type { Knex } from 'knex';
 import { notFoundError } from '../domain/errors.js';
-import { FINDING_STATUSES, type FindingStatus } from '../domain/findings.js';
+import { FINDING_STATUSES, isRecorded, type FindingStatus } from '../domain/findings.js';
 import { BaselineRepository, type BaselineRow } from '../repositories/baseline.repository.js';
 import { FindingRepository, type FindingRow } from '../repositories/finding.repository.js';
 import { ScanRepository, type ScanRootRow, type ScanRow } from '../repositories/scan.repository.js';
@@ -45,10 +45,20 @@ export class ScanQueryService {
     return { scan, roots: await this.scans.roots(id), counts: fullCounts(scan.counts) };
   }
 
-  async findingsPage(id: number, status: FindingStatus | undefined, page: number, perPage: number): Promise<{ total: number; items: FindingView[] }> {
-    const { roots } = await this.summary(id);
-    const rows = await this.findings.offsetPage(id, status, (page - 1) * perPage, perPage);
-    return { total: await this.findings.count(id, status), items: rows.map((r) => view(r, roots)) };
+  /**
+   * A numbered page of a scan's recorded findings (every file but the plain `ok` ones), optionally
+   * one status and paths containing `search`. Without a search the total comes from the scan's own
+   * counts, so a page of a million-file scan does not count a million rows.
+   */
+  async findingsPage(id: number, status: FindingStatus | undefined, page: number, perPage: number, search?: string): Promise<{ total: number; items: FindingView[] }> {
+    const { roots, counts } = await this.summary(id);
+    const rows = await this.findings.offsetPage(id, status, (page - 1) * perPage, perPage, search || undefined);
+    const total = search
+      ? await this.findings.count(id, status, undefined, search)
+      : status
+        ? isRecorded(status) ? counts[status] : 0
+        : FINDING_STATUSES.filter(isRecorded).reduce((n, s) => n + counts[s], 0);
+    return { total, items: rows.map((r) => view(r, roots)) };
   }
 
   /** The first findings worth a look (not `new` or `touched`), and how many there are. */

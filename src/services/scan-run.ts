@@ -69,6 +69,7 @@ export class ScanRun {
       phase: this.phase,
       filesDone: this.writer.filesDone,
       bytesDone: Number(this.writer.bytesDone) + (this.pool?.partialBytes ?? 0),
+      counts: { ...this.writer.counts },
       currentPath: this.currentPath,
       startedAtMs: this.startedAtMs,
       expected: this.opts.expected,

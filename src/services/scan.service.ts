@@ -12,7 +12,7 @@ import { BaselineRepository } from '../repositories/baseline.repository.js';
 import { FindingRepository } from '../repositories/finding.repository.js';
 import type { HostIdentity } from '../repositories/host.repository.js';
 import { describeRoot, type KnownDevice, type RootDevice } from '../repositories/mount.repository.js';
-import { ScanRepository, type ScanRow, type ScanStatus } from '../repositories/scan.repository.js';
+import { ScanRepository, type ScanRow, type ScanStatus, type ScanTrigger } from '../repositories/scan.repository.js';
 import { ScanRun } from './scan-run.js';
 
 export interface ScanRequest {
@@ -23,6 +23,9 @@ export interface ScanRequest {
   resume: boolean;
   /** Bytes per second; 0 is unlimited. */
   maxRate: number;
+  /** What started it (the CLI when unset) and, for a scheduled scan, which schedule. */
+  trigger?: ScanTrigger;
+  scheduleId?: number | null;
 }
 
 export interface ScanProgress {
@@ -30,6 +33,8 @@ export interface ScanProgress {
   phase: 'walking' | 'retrying' | 'missing' | 'done';
   filesDone: number;
   bytesDone: number;
+  /** Findings so far (what is saved: a finding counts once its batch is written). */
+  counts: Record<string, number>;
   currentPath: string | null;
   startedAtMs: number;
   /** Totals of the previous completed scan of these roots, for an ETA; null on a first scan. */
@@ -99,7 +104,7 @@ export class ScanService {
       await this.scans.reopen(scan.id);
     }
     const devices = await Promise.all(roots.map((path) => this.describe(path)));
-    const scanId = scan?.id ?? (await this.scans.create(this.host, req.algorithm, { excludes: req.excludes, threads: req.threads, maxRate: req.maxRate }, devices));
+    const scanId = scan?.id ?? (await this.scans.create(this.host, req.algorithm, { excludes: req.excludes, threads: req.threads, maxRate: req.maxRate }, devices, { trigger: req.trigger ?? 'cli', scheduleId: req.scheduleId ?? null }));
     const fresh = (await this.scans.get(scanId))!;
     const rootRows = await this.scans.roots(scanId);
     const expected = await this.expectedTotals(roots, scanId);
@@ -113,6 +118,16 @@ export class ScanService {
       databaseFile: this.databaseFile,
     });
     return { scanId, progress: () => run.progress(), stop: (r) => run.stop(r), done: run.execute() };
+  }
+
+  /** The unfinished scan of exactly these roots on this host that `resume` would continue, if any. */
+  async resumable(paths: string[]): Promise<ScanRow | null> {
+    return this.scans.findResumable(this.host.id, await resolveRoots(paths));
+  }
+
+  /** Scans this very process left `running` in an earlier life (same pid after a container restart) are over. */
+  async abortLeftovers(): Promise<number> {
+    return this.scans.abortStale(this.host.id, (pid) => pid !== process.pid && isAlive(pid));
   }
 
   /** The root's device, and its baselines made to follow it if it was mounted elsewhere before. */

@@ -34,10 +34,11 @@ test('the device page shows identity, type with evidence, unknowns, the latest h
   t.is(band!.clusters, `${s.eventId}:0`);
   t.is((r.text.match(/<rect class="bucket/g) ?? []).length, 256);
   t.regex(r.text, /<title>bytes 1484375000000–1500000000000 \(15\.6 GB\)/, 'each bucket has its byte range as a tooltip');
-  t.regex(r.text, /Used space not known: .*\/mnt\/photos/, 'the page says why used space is missing');
+  t.regex(r.text, /Used space not known: not measured yet: it is measured after each scan of the device/, 'the page says why used space is missing');
 
   t.regex(r.text, new RegExp(`<a href="/events/${s.eventId}">#${s.eventId}</a>`));
   t.regex(r.text, new RegExp(`<a href="/events/${s.otherId}">#${s.otherId}</a>`));
+  t.regex(r.text, /<table class="scans">[\s\S]*<a href="\/scans\/2">#2<\/a>[\s\S]*<a href="\/scans\/1">#1<\/a>/, 'its latest scans, newest first');
 
   const dash = await c.get('/');
   t.true(dash.text.includes(`<a href="/devices/${s.deviceId}">photos</a>`), 'the dashboard links the device to its page');
@@ -67,7 +68,7 @@ test('/api/v1/devices/:id: the device, its latest health and its map', async (t)
   const r = await c.get(`/api/v1/devices/${s.deviceId}`);
   t.is(r.status, 200);
   const j = r.json();
-  t.deepEqual(Object.keys(j), ['device', 'health', 'deviceMap']);
+  t.deepEqual(Object.keys(j), ['device', 'health', 'smart', 'trends', 'deviceMap', 'scans']);
   t.like(j.device, { id: s.deviceId, type: 'hdd', label: 'photos', sizeBytes: SIZE });
   t.is(j.health.verdict, s.verdict);
   t.regex(j.health.checkedAt, /^\d{4}-\d\d-\d\dT/);
@@ -76,6 +77,9 @@ test('/api/v1/devices/:id: the device, its latest health and its map', async (t)
   t.true(j.deviceMap.buckets.some((b: { start: number; end: number; corruptedBytes: number }) => b.start <= BAND_AT && BAND_AT < b.end && b.corruptedBytes === 131_072));
   t.is(j.deviceMap.usedGranularity, null);
   t.true(j.deviceMap.usedUnknown.length > 0);
+  t.is(j.deviceMap.usedMeasuredAt, null, 'never measured');
+  t.is(j.smart.drive.model, 'WDC WD140EDFZ-11A0VA0', 'the SMART table of the recorded check');
+  t.deepEqual(j.scans.map((s: { id: number }) => s.id), [2, 1], 'its scans, newest first');
   // Without a session or token: 401 JSON, and the page sends the browser to /login.
   t.is((await app.client().get(`/api/v1/devices/${s.deviceId}`)).status, 401);
   t.is((await app.client().get(`/devices/${s.deviceId}`)).headers.get('location'), '/login');

@@ -15,6 +15,8 @@ export interface Appliance {
   client(): Client;
   /** Closes the server's database under it (what a broken disk under /config looks like to it). */
   breakDatabase(): Promise<void>;
+  /** Shuts the appliance down as SIGTERM does (running scans stop resumably). */
+  close(): Promise<void>;
 }
 
 export async function appliance(t: ExecutionContext): Promise<Appliance> {
@@ -22,7 +24,7 @@ export async function appliance(t: ExecutionContext): Promise<Appliance> {
   const logs: Array<Record<string, unknown>> = [];
   const running = await startAppliance({ configDir: dir, port: 0, bind: '127.0.0.1', log: (e) => logs.push(e) });
   t.teardown(() => running.close());
-  return { url: running.url, dir, logs, client: () => new Client(running.url), breakDatabase: () => running.db.destroy() };
+  return { url: running.url, dir, logs, client: () => new Client(running.url), breakDatabase: () => running.db.destroy(), close: () => running.close() };
 }
 
 export interface Sent {
