@@ -23,6 +23,8 @@ import { databaseFile, openReader, openWriter } from '../repositories/db.js';
 import type { PluginHost } from '../plugin-host/plugin-host.js';
 import { ScanManager, scannedDevices } from '../services/scan-manager.service.js';
 import { ScanQueryService } from '../services/scan-query.service.js';
+import { ScheduleService } from '../services/schedule.service.js';
+import { ScheduleRepository } from '../repositories/schedule.repository.js';
 import { ScanService } from '../services/scan.service.js';
 import type { DeviceService } from '../services/device.service.js';
 
@@ -51,6 +53,7 @@ export async function startAppliance(opts: ServeOptions = {}): Promise<RunningSe
     const manager = scanManager(ctx, plugins, devices, settings, log, () => backups?.isRestoring ?? false);
     backups = new BackupService(ctx.db, ctx.config, () => manager.isBusy());
     await manager.init();
+    const schedules = new ScheduleService(new ScheduleRepository(ctx.db), manager, devices, settings, ctx.config.timeZone, log);
     const closing = new AbortController();
     const server = await listen(
       {
@@ -60,6 +63,7 @@ export async function startAppliance(opts: ServeOptions = {}): Promise<RunningSe
         events: eventService(ctx, plugins),
         backups,
         settings,
+        schedules,
         scans: { manager, query: new ScanQueryService(ctx.db) },
         closing: closing.signal,
         health: healthService(ctx),
@@ -76,10 +80,12 @@ export async function startAppliance(opts: ServeOptions = {}): Promise<RunningSe
     const close = () =>
       (closed ??= (async () => {
         closing.abort();
+        schedules.stop();
         const stopped = await manager.shutdown();
         for (const s of stopped) log({ level: 'info', msg: 'scan stopped for shutdown', scanId: s.id, status: s.status, files: s.filesDone });
         await server.close();
       })());
+    await schedules.start();
     const running = { ...server, close, manager };
     log({ level: 'info', msg: 'listening', url: running.url, configDir: ctx.config.configDir });
     return { ...running, db: ctx.db };

@@ -7,6 +7,7 @@ import type { EventService } from '../services/event.service.js';
 import type { HealthService } from '../services/health.service.js';
 import type { ScanManager } from '../services/scan-manager.service.js';
 import type { ScanQueryService } from '../services/scan-query.service.js';
+import type { ScheduleService } from '../services/schedule.service.js';
 import type { SettingsService } from '../services/settings.service.js';
 import { authenticate, csrf, requireUser, setupGate } from './auth.middleware.js';
 import { errorHandler, type Log } from './errors.js';
@@ -20,6 +21,7 @@ import { devicesRoutes, type RecentScans } from './routes/devices.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { scansRoutes } from './routes/scans.routes.js';
+import { schedulesRoutes } from './routes/schedules.routes.js';
 import { settingsRoutes } from './routes/settings.routes.js';
 
 export interface AppDeps {
@@ -29,6 +31,7 @@ export interface AppDeps {
   events: EventService;
   backups: BackupService;
   settings: SettingsService;
+  schedules: ScheduleService;
   scans: { manager: ScanManager; query: ScanQueryService };
   /** Aborted when the appliance begins to shut down (live streams end). */
   closing: AbortSignal;
@@ -50,6 +53,7 @@ export function createApp(deps: AppDeps): Koa {
   const routers = [
     authRoutes(deps.auth),
     settingsRoutes(deps.auth, deps.settings),
+    schedulesRoutes(deps.schedules, deps.devices, deps.settings),
     scansRoutes({ ...deps.scans, settings: deps.settings, devices: deps.devices, closing: deps.closing }),
     dashboardRoutes(deps.devices, deps.events),
     devicesRoutes(deps.devices, deps.events, deps.health, deps.recentScans),
