@@ -1,5 +1,5 @@
 /** `bitarr scan PATH... [--config-dir DIR] [--algorithm A] [--exclude GLOB]... [--threads N] [--max-rate R] [--resume] [--json]` */
-import { ALGORITHMS, DEFAULT_ALGORITHM, parseAlgorithm } from '../domain/algorithms.js';
+import { ALGORITHMS, parseAlgorithm } from '../domain/algorithms.js';
 import { usageError } from '../domain/errors.js';
 import { ALARM_STATUSES, type FindingStatus } from '../domain/findings.js';
 import { ScanQueryService, fullCounts } from '../services/scan-query.service.js';
@@ -7,6 +7,8 @@ import { ScanService, type ScanOutcome } from '../services/scan.service.js';
 import { databaseFile, openReader } from '../repositories/db.js';
 import { deviceService, eventService, healthService, loadPlugins, openContext, settingsService } from './context.js';
 import { DEFAULT_EVENT_SETTINGS } from '../domain/events/index.js';
+import { ScanRepository } from '../repositories/scan.repository.js';
+import { RetentionService } from '../services/retention.service.js';
 import { scannedDevices } from '../services/scan-manager.service.js';
 import type { EventChange } from '../services/event.service.js';
 import { bytes, duration, int, isoFromNs } from './format.js';
@@ -21,30 +23,32 @@ export const EXIT_SIGINT = 130;
 export async function scanCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     'config-dir': { type: 'string' },
-    algorithm: { type: 'string', default: DEFAULT_ALGORITHM },
+    algorithm: { type: 'string' },
     exclude: { type: 'string', multiple: true, default: [] },
-    threads: { type: 'string', default: '4' },
+    threads: { type: 'string' },
     resume: { type: 'boolean', default: false },
     'max-rate': { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
   });
-  const algorithm = parseAlgorithm(String(values.algorithm));
-  if (!algorithm) throw usageError(`unknown algorithm "${values.algorithm}"; choose one of ${ALGORITHMS.join(', ')}`);
-  const threads = Number(values.threads);
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw usageError('--threads must be a whole number from 1 to 64');
+  // Unset, they take the appliance's settings (which default to xxh3-128 and 4 threads).
+  const algorithm = values.algorithm === undefined ? null : parseAlgorithm(String(values.algorithm));
+  if (values.algorithm !== undefined && !algorithm) throw usageError(`unknown algorithm "${values.algorithm}"; choose one of ${ALGORITHMS.join(', ')}`);
+  const threads = values.threads === undefined ? null : Number(values.threads);
+  if (threads !== null && (!Number.isInteger(threads) || threads < 1 || threads > 64)) throw usageError('--threads must be a whole number from 1 to 64');
   const maxRate = parseRate(String(values['max-rate']));
   if (!positionals.length) throw usageError('usage: bitarr scan PATH... (name at least one folder)');
 
   const ctx = await openContext(values['config-dir'] as string | undefined);
   const reader = openReader(ctx.config);
   try {
+    const settings = await settingsService(ctx).get();
     const devices = deviceService(ctx, await loadPlugins(ctx.config, { capabilities: ['detector'] }));
     const service = new ScanService(ctx.db, reader, ctx.host, databaseFile(ctx.config), (path) => devices.forScan(path));
     const handle = await service.start({
       roots: positionals,
-      algorithm,
+      algorithm: algorithm ?? settings.defaultAlgorithm,
       excludes: values.exclude as string[],
-      threads,
+      threads: threads ?? settings.scanThreads,
       resume: Boolean(values.resume),
       maxRate,
     });
@@ -65,11 +69,11 @@ export async function scanCommand(argv: string[]): Promise<number> {
 
     // Damage becomes bitrot events (placed on the disk, grouped, explained) before anything is printed.
     const alarmCount = [...ALARM_STATUSES].reduce((n, st) => n + (outcome.scan.counts[st] ?? 0), 0);
-    const settings = await settingsService(ctx).get();
     const eventsOf = eventService(ctx, await loadPlugins(ctx.config), (device) => healthService(ctx).growthNow(device), { ...DEFAULT_EVENT_SETTINGS, gapBytes: settings.clusterGapBytes });
     const events = alarmCount && outcome.status !== 'aborted' ? await eventsOf.afterScan(outcome.scan.id) : [];
     // The device map's used space, measured once a scan (seconds on a big disk), not on every view.
     if (outcome.status !== 'aborted') for (const id of scannedDevices(outcome)) await eventsOf.recordUsedSpace(id);
+    if (outcome.status === 'completed') await new RetentionService(new ScanRepository(ctx.db)).prune(settings.retentionDays);
     const query = new ScanQueryService(ctx.db);
     if (values.json) await printJson(outcome, query, ctx.host, events);
     else await printSummary(outcome, query, events);

@@ -25,6 +25,7 @@ import { ScanManager, scannedDevices } from '../services/scan-manager.service.js
 import { ScanQueryService } from '../services/scan-query.service.js';
 import { ScheduleService } from '../services/schedule.service.js';
 import { ScheduleRepository } from '../repositories/schedule.repository.js';
+import { RetentionService } from '../services/retention.service.js';
 import { ScanService } from '../services/scan.service.js';
 import type { DeviceService } from '../services/device.service.js';
 
@@ -137,6 +138,10 @@ function scanManager(ctx: Context, plugins: PluginHost, devices: DeviceService, 
       }
       // The device map's used space, measured once a scan (seconds on a big disk), not on every view.
       for (const id of scannedDevices(outcome)) await events.recordUsedSpace(id);
+      if (outcome.status === 'completed') {
+        const pruned = await new RetentionService(new ScanRepository(ctx.db)).prune(current.retentionDays);
+        if (pruned.length) log({ level: 'info', msg: 'old scans deleted (retention)', retentionDays: current.retentionDays, scans: pruned });
+      }
     },
   });
 }

@@ -207,4 +207,38 @@ export class ScanRepository {
   async finish(id: number, status: Exclude<ScanStatus, 'running'>, reason: string | null): Promise<void> {
     await this.db('scans').where({ id }).update({ status, status_reason: reason, ended_at_ns: bind(nowNs()) });
   }
+
+  /** Completed scans started before `cutoffNs` that no bitrot event points to, oldest first. */
+  async expired(cutoffNs: bigint, limit: number): Promise<Array<{ id: number; hostId: string }>> {
+    const referenced = this.db('bitrot_events').select('first_scan_id').whereNotNull('first_scan_id').union((q) => q.select('last_scan_id').from('bitrot_events').whereNotNull('last_scan_id'));
+    const rows: Array<{ id: number; host_id: string }> = await this.db('scans')
+      .select('id', 'host_id')
+      .where('started_at_ns', '<', bind(cutoffNs))
+      .where('status', 'completed')
+      .whereNotIn('id', referenced)
+      .orderBy('id')
+      .limit(limit);
+    return rows.map((r) => ({ id: r.id, hostId: r.host_id }));
+  }
+
+  /** Whether a newer completed scan of this host covered exactly the same folders. */
+  async supersededByNewer(id: number, hostId: string): Promise<boolean> {
+    const key = async (scanId: number) => ((await this.db('scan_roots').where({ scan_id: scanId }).pluck('path')) as string[]).sort().join('\0');
+    const mine = await key(id);
+    const newer: number[] = await this.db('scans').where({ host_id: hostId, status: 'completed' }).where('id', '>', id).orderBy('id', 'desc').limit(200).pluck('id');
+    for (const n of newer) if ((await key(n)) === mine) return true;
+    return false;
+  }
+
+  /** Deletes a scan; its findings go in chunks, since one transaction of a million deletions would hold the writer for seconds. */
+  async deleteWithFindings(id: number, chunk = 20_000): Promise<void> {
+    for (;;) {
+      const n = await this.db('scan_findings').whereIn('id', this.db('scan_findings').select('id').where({ scan_id: id }).limit(chunk)).delete();
+      if (n < chunk) break;
+    }
+    await this.db.transaction(async (trx) => {
+      await trx('scan_roots').where({ scan_id: id }).delete();
+      await trx('scans').where({ id }).delete();
+    });
+  }
 }
