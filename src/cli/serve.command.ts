@@ -125,6 +125,7 @@ function scanManager(ctx: Context, plugins: PluginHost, devices: DeviceService, 
     settings,
     log,
     isRestoring,
+    isNetwork: async (path) => (await devices.locate(path)).device?.network ?? false,
     open: async () => {
       const writer = openWriter(ctx.config);
       const reader = openReader(ctx.config);

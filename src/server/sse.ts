@@ -37,7 +37,7 @@ export function progressStream(ctx: Context, opts: { manager: ScanManager; id: n
       stream.write(sseMessage('done', `<p class="muted">Scan ${id} has finished.</p>`));
       return end();
     }
-    const progress = progressJson(live.progress(), live.stopping);
+    const progress = progressJson(live.progress(), live.stopping, Date.now(), live.network);
     stream.write(sseMessage('progress', renderFragment(ctx, 'scan-progress', { progress, scan: { id }, duration })));
   };
   stream.write('retry: 3000\n\n');

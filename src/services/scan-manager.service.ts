@@ -29,6 +29,8 @@ export interface StartScan {
 
 export interface RunningScan {
   scanId: number;
+  /** Network storage: its throughput is watched against these thresholds (MB/s), null otherwise. */
+  network: { warn: number; agent: number; abort: number } | null;
   trigger: ScanTrigger;
   scheduleId: number | null;
   roots: string[];
@@ -45,6 +47,8 @@ export interface ScanManagerDeps {
   /** After a scan that found damage: bitrot events (and whatever else follows a scan). */
   afterScan(outcome: ScanOutcome, settings: Settings): Promise<void>;
   log(entry: Record<string, unknown>): void;
+  /** Whether a folder is on network storage (nfs, cifs, sshfs, …). */
+  isNetwork?: (path: string) => Promise<boolean>;
   /** A database restore in progress: no scan may start under it. */
   isRestoring?: () => boolean;
 }
@@ -128,8 +132,10 @@ export class ScanManager {
       throw err;
     }
     const h = handle;
+    const network = (await Promise.all(roots.map((r) => this.deps.isNetwork?.(r).catch(() => false) ?? false))).some(Boolean);
     const entry: RunningScan = {
       scanId: h.scanId,
+      network: network ? { warn: settings.networkWarnMBps, agent: settings.networkAgentMBps, abort: settings.networkAbortMBps } : null,
       trigger: req.trigger,
       scheduleId: req.scheduleId ?? null,
       roots,

@@ -35,8 +35,22 @@ export function scanJson(scan: ScanRow, roots: ScanRootRow[]) {
 
 export type ScanJson = ReturnType<typeof scanJson>;
 
+/** Seconds of a network scan before its rate is judged: the first reads are not representative. */
+const RATE_SETTLES_S = 10;
+
+/** DESIGN's network thresholds: what a slow share should make the user do. */
+export function throughputAdvice(bytesPerSecond: number, elapsedSeconds: number, t: { warn: number; agent: number; abort: number } | null) {
+  if (!t || elapsedSeconds < RATE_SETTLES_S) return null;
+  const mbps = bytesPerSecond / 1e6;
+  const at = `${mbps.toFixed(1)} MB/s`;
+  if (mbps < t.abort) return { level: 'abort' as const, message: `network storage reads at ${at}, under ${t.abort} MB/s: consider stopping this scan and running a Bitarr agent on the machine that has the disks` };
+  if (mbps < t.agent) return { level: 'agent' as const, message: `network storage reads at ${at}, under ${t.agent} MB/s: a Bitarr agent on the NAS would scan its disks locally, much faster` };
+  if (mbps < t.warn) return { level: 'warn' as const, message: `network storage reads at ${at}, under ${t.warn} MB/s: this scan will take a while` };
+  return null;
+}
+
 /** Live progress with rate and ETA; the ETA needs a previous complete scan of the same roots. */
-export function progressJson(p: ScanProgress, stopping: string | null, nowMs = Date.now()) {
+export function progressJson(p: ScanProgress, stopping: string | null, nowMs = Date.now(), network: { warn: number; agent: number; abort: number } | null = null) {
   const elapsed = Math.max(0.001, (nowMs - p.startedAtMs) / 1000);
   const rate = p.bytesDone / elapsed;
   const filesRate = p.filesDone / elapsed;
@@ -66,6 +80,8 @@ export function progressJson(p: ScanProgress, stopping: string | null, nowMs = D
     counts,
     alarms: [...ALARM_STATUSES].reduce((n, s) => n + counts[s], 0),
     stopping,
+    network: network !== null,
+    throughput: throughputAdvice(rate, elapsed, network),
   };
 }
 

@@ -7,6 +7,8 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { tempDir } from '../helpers/bitarr.js';
+import { NET_SHARE_NEEDS, NetShares, labTest } from '../lab/index.js';
+import { throughputAdvice } from '../../src/services/scan-view.js';
 import { admin, appliance, count, type Appliance, type Client } from './helpers.js';
 
 async function tree(dir: string, files: number, size = 1024): Promise<void> {
@@ -21,6 +23,8 @@ async function allow(c: Client, roots: string[]) {
   const r = await c.submit('/settings', { scanRoots: roots.join('\n') });
   if (r.status !== 303) throw new Error(`settings refused: ${r.status} ${r.text.slice(0, 400)}`);
 }
+
+const netTest = labTest(NET_SHARE_NEEDS);
 
 const scanIdOf = (location: string | null) => Number(/\/scans\/(\d+)$/.exec(location ?? '')?.[1]);
 
@@ -217,4 +221,36 @@ test('the API starts and stops scans with a token; shutting down stops a running
   t.regex(row.status_reason, /Bitarr shut down/);
   t.is(row.trigger, 'api');
   t.true(app.logs.some((l) => l.msg === 'scan stopped for shutdown' && l.scanId === scanId));
+});
+
+test('network storage throughput is judged against the thresholds only after the rate settles', (t) => {
+  const th = { warn: 50, agent: 25, abort: 10 };
+  t.is(throughputAdvice(1e6, 5, th), null, 'the first seconds are not judged');
+  t.is(throughputAdvice(5e6, 60, null), null, 'a local disk is not judged');
+  t.is(throughputAdvice(80e6, 60, th), null);
+  t.is(throughputAdvice(40e6, 60, th)?.level, 'warn');
+  t.is(throughputAdvice(20e6, 60, th)?.level, 'agent');
+  t.regex(throughputAdvice(20e6, 60, th)!.message, /20\.0 MB\/s, under 25 MB\/s: a Bitarr agent on the NAS/);
+  t.is(throughputAdvice(5e6, 60, th)?.level, 'abort');
+});
+
+netTest('a web scan of an sshfs share is watched as network storage, with the slow-share advice once the rate settles', async (t) => {
+  const s = await NetShares.create();
+  t.teardown(() => s.close());
+  const app = await appliance(t);
+  const c = await admin(app);
+  await tree(join(s.sshServed, 'bulk'), 40, 256 * 1024);
+  await allow(c, [s.sshfs]);
+  const started = await c.submit('/scans', { path: s.sshfs, maxRateMBps: '0.5', threads: '1' });
+  t.is(started.status, 303, started.text.slice(0, 400));
+  const id = scanIdOf(started.headers.get('location'));
+  const first = (await scanJson(c, id)).progress;
+  t.true(first.network, 'sshfs is network storage');
+  t.is(first.throughput, null, 'not judged in the first seconds');
+  const slow = await waitFor('the advice', async () => (await scanJson(c, id)).progress?.throughput, 30_000);
+  t.is(slow.level, 'abort', '0.5 MB/s is under every threshold');
+  const live = await sse(app, c, `/scans/${id}/progress`, (ev) => ev.some((e) => e.event === 'progress'));
+  t.regex(live.events.find((e) => e.event === 'progress')!.data, /throughput-abort[\s\S]*consider stopping this scan/);
+  t.is((await c.post(`/scans/${id}/stop`, { csrf: true })).status, 303);
+  await finished(c, id);
 });

@@ -116,7 +116,7 @@ export function scansRoutes(deps: ScansDeps): Router {
     return { scans, filter: { status: status ?? '', trigger: trigger ?? '', device: device ?? '' }, statuses: STATUSES, triggers: TRIGGERS, older: more ? `/scans?${new URLSearchParams([...qs, ['before', String(scans[scans.length - 1]!.id)]])}` : null, newest: before ? `/scans?${qs}` : null };
   };
 
-  const running = () => manager.running().map((r) => ({ ...progressJson(r.progress(), r.stopping), roots: r.roots, trigger: r.trigger }));
+  const running = () => manager.running().map((r) => ({ ...progressJson(r.progress(), r.stopping, Date.now(), r.network), roots: r.roots, trigger: r.trigger }));
 
   const scansPage = async (ctx: Context, extra: Record<string, unknown> = {}) => ({
     page: 'scans',
@@ -158,7 +158,7 @@ export function scansRoutes(deps: ScansDeps): Router {
         title: `Scan #${id}`,
         scan: scanJson(summary.scan, summary.roots),
         chips: countChips(summary.counts),
-        progress: live ? progressJson(live.progress(), live.stopping) : null,
+        progress: live ? progressJson(live.progress(), live.stopping, Date.now(), live.network) : null,
         findings: findings.items,
         total: findings.total,
         filter: { status: status ?? '', q },
@@ -185,7 +185,7 @@ export function scansRoutes(deps: ScansDeps): Router {
     await query.summary(id);
     const live = manager.stop(id, `stopped by ${ctx.state.user.username} from the web; resume it to continue`);
     if (!live) throw conflictError(`scan ${id} is not running`);
-    if (wantsFragment(ctx)) return render(ctx, { page: 'scan', fragment: 'scan-progress', data: { progress: progressJson(live.progress(), live.stopping), scan: { id } } });
+    if (wantsFragment(ctx)) return render(ctx, { page: 'scan', fragment: 'scan-progress', data: { progress: progressJson(live.progress(), live.stopping, Date.now(), live.network), scan: { id } } });
     seeOther(ctx, `/scans/${id}`);
   });
 
@@ -223,7 +223,7 @@ export function scansRoutes(deps: ScansDeps): Router {
     const started = await manager.start({ roots: roots as string[], algorithm, excludes: excludesOf(b.excludes), threads, maxRate: rateOf(b.maxRateMBps), resume: b.resume === true, trigger: 'api' });
     ctx.status = 202;
     ctx.set('Location', `/api/v1/scans/${started.scanId}`);
-    ctx.body = { scanId: started.scanId, roots: started.roots, progress: progressJson(started.progress(), null) };
+    ctx.body = { scanId: started.scanId, roots: started.roots, progress: progressJson(started.progress(), null, Date.now(), started.network) };
   });
 
   router.post('/api/v1/scans/:id/stop', async (ctx) => {
