@@ -139,3 +139,22 @@ test('/api/v1/events/:id and /api/v1/events are what `bitarr event ID --json` an
   t.deepEqual((await c.get('/api/v1/events?all=1')).json(), JSON.parse(list.stdout));
   t.true(JSON.stringify(api).includes(BAND[0]!) && !JSON.stringify(api).includes(FAR));
 });
+
+test('the API acknowledges an event with a note and refuses to resolve it early; a bad action or note is refused and changes nothing', async (t) => {
+  const app = await appliance(t);
+  const c = await admin(app);
+  const s = await seed(app.dir);
+  const json = (path: string, body: unknown) => c.request('POST', path, { headers: { 'content-type': 'application/json', 'x-csrf-token': c.csrf }, body: JSON.stringify(body) });
+  const before = await eventsDump(app.dir);
+  t.is((await json(`/api/v1/events/${s.eventId}/explode`, {})).status, 404);
+  t.is((await json(`/api/v1/events/${s.eventId}/acknowledge`, { note: 42 })).status, 400);
+  t.is((await json(`/api/v1/events/${s.eventId}/acknowledge`, { note: 'x'.repeat(2001) })).status, 400);
+  t.is(await eventsDump(app.dir), before);
+  const ack = await json(`/api/v1/events/${s.eventId}/acknowledge`, { note: 'replacing the disk Friday' });
+  t.is(ack.status, 200);
+  t.is(ack.json().status, 'acknowledged');
+  t.is(ack.json().history.at(-1).note, 'replacing the disk Friday');
+  t.is(ack.json().history.at(-1).who, 'admin');
+  const resolve = await json(`/api/v1/events/${s.eventId}/resolve`, {});
+  t.is(resolve.status, 409, 'its files have not verified good since');
+});

@@ -137,6 +137,14 @@ export function devicesRoutes(devices: DeviceService, events: EventService, heal
     seeOther(ctx, `/devices/${id}#health`);
   });
 
+  router.post('/api/v1/devices/:id/health', async (ctx) => {
+    const id = deviceId(ctx.params.id);
+    await health.checkNow(id);
+    await events.recordUsedSpace(id);
+    const { health: latest, smart } = await load(id);
+    ctx.body = { health: latest, smart };
+  });
+
   router.get('/api/v1/devices/:id', async (ctx) => {
     const { device, health: latest, smart, trends, map, scans } = await load(deviceId(ctx.params.id));
     ctx.set('Cache-Control', 'no-store');

@@ -83,6 +83,19 @@ export function eventsRoutes(events: EventService, devices: DeviceService): Rout
     ctx.body = { events: await listed(showAll(ctx)) };
   });
 
+  router.post('/api/v1/events/:id/:action', async (ctx) => {
+    const id = eventId(ctx.params.id);
+    const action = ACTIONS[ctx.params.action ?? ''];
+    if (!action) throw notFoundError(`no action "${ctx.params.action}" for an event: acknowledge, resolve or dismiss`);
+    const raw = body(ctx).note;
+    if (raw !== undefined && typeof raw !== 'string') throw usageError('the note is a string');
+    const note = (raw ?? '') as string;
+    if (note.length > NOTE_LIMIT) throw usageError(`a note has at most ${NOTE_LIMIT} characters`);
+    await events.act(id, action, ctx.state.user.username, note.trim() || null);
+    const e = await events.get(id);
+    ctx.body = await eventDetailJson(events, e, await names([e]));
+  });
+
   router.get('/api/v1/events/:id', async (ctx) => {
     const e = await events.get(eventId(ctx.params.id));
     ctx.set('Cache-Control', 'no-store');
