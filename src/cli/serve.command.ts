@@ -7,6 +7,7 @@
 import { usageError } from '../domain/errors.js';
 import type { Db } from '../repositories/db.js';
 import { ApiTokenRepository } from '../repositories/api-token.repository.js';
+import { HealthRepository } from '../repositories/health.repository.js';
 import { ScanRepository } from '../repositories/scan.repository.js';
 import { SessionRepository } from '../repositories/session.repository.js';
 import { UserRepository } from '../repositories/user.repository.js';
@@ -65,6 +66,7 @@ export async function startAppliance(opts: ServeOptions = {}): Promise<RunningSe
         backups,
         settings,
         schedules,
+        dashboard: { latestHealth: () => new HealthRepository(ctx.db).latestVerdicts(), lastVerified: () => new ScanRepository(ctx.db).lastVerifiedByDevice() },
         scans: { manager, query: new ScanQueryService(ctx.db) },
         closing: closing.signal,
         health: healthService(ctx),

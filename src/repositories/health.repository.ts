@@ -75,4 +75,13 @@ export class HealthRepository {
       .first();
     return r ? fromRow(r) : null;
   }
+
+  /** Each device's latest verdict and score, in one query (the dashboard's health badges). */
+  async latestVerdicts(): Promise<Map<number, { verdict: string; score: number | null; collectedAtNs: bigint }>> {
+    const newest = this.db('device_health_history').select('device_id').max({ at: 'collected_at_ns' }).groupBy('device_id').as('n');
+    const rows = await this.db('device_health_history as h')
+      .join(newest, (j) => j.on('h.device_id', 'n.device_id').andOn('h.collected_at_ns', 'n.at'))
+      .select('h.device_id', 'h.verdict', 'h.score', this.db.raw('CAST(h.collected_at_ns AS TEXT) AS at'));
+    return new Map(rows.map((r: any) => [r.device_id, { verdict: r.verdict, score: r.score ?? null, collectedAtNs: BigInt(r.at) }]));
+  }
 }

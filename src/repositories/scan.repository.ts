@@ -241,4 +241,19 @@ export class ScanRepository {
       await trx('scans').where({ id }).delete();
     });
   }
+
+  /** For each storage device, when a completed scan of it last ended: "last verified". */
+  async lastVerifiedByDevice(): Promise<Map<number, { scanId: number; endedAtNs: bigint }>> {
+    const rows = await this.db('scan_roots as r')
+      .join('scans as s', 's.id', 'r.scan_id')
+      .where('s.status', 'completed')
+      .whereNotNull('r.device_id')
+      .groupBy('r.device_id')
+      .select('r.device_id')
+      .max({ scan_id: 's.id' });
+    if (!rows.length) return new Map();
+    const ended = await this.db('scans').whereIn('id', rows.map((r: any) => r.scan_id)).select('id', ...asText(this.db, 'ended_at_ns'));
+    const at = new Map(ended.map((e: any) => [e.id, big(e.ended_at_ns)]));
+    return new Map(rows.map((r: any) => [r.device_id, { scanId: r.scan_id, endedAtNs: at.get(r.scan_id) ?? 0n }]));
+  }
 }

@@ -3,6 +3,7 @@ import Koa from 'koa';
 import type { AuthService } from '../services/auth.service.js';
 import type { BackupService } from '../services/backup.service.js';
 import type { DeviceService } from '../services/device.service.js';
+import type { DashboardFacts } from '../services/device-view.js';
 import type { EventService } from '../services/event.service.js';
 import type { HealthService } from '../services/health.service.js';
 import type { ScanManager } from '../services/scan-manager.service.js';
@@ -32,6 +33,7 @@ export interface AppDeps {
   backups: BackupService;
   settings: SettingsService;
   schedules: ScheduleService;
+  dashboard: DashboardFacts;
   scans: { manager: ScanManager; query: ScanQueryService };
   /** Aborted when the appliance begins to shut down (live streams end). */
   closing: AbortSignal;
@@ -55,7 +57,7 @@ export function createApp(deps: AppDeps): Koa {
     settingsRoutes(deps.auth, deps.settings),
     schedulesRoutes(deps.schedules, deps.devices, deps.settings),
     scansRoutes({ ...deps.scans, settings: deps.settings, devices: deps.devices, closing: deps.closing }),
-    dashboardRoutes(deps.devices, deps.events),
+    dashboardRoutes(deps.devices, deps.events, deps.dashboard),
     devicesRoutes(deps.devices, deps.events, deps.health, deps.recentScans),
     eventsRoutes(deps.events, deps.devices),
     apiRoutes(deps.devices),

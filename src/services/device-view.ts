@@ -60,13 +60,37 @@ export const presentOnly = (hosts: HostView[], all: boolean): HostView[] =>
   hosts.map((h) => ({ ...h, devices: h.devices.filter((d) => all || d.present) }));
 
 /** The dashboard: every host's devices with the number of bitrot events still open on each. */
-export async function dashboardHosts(devices: DeviceService, events: EventService, opts: { all?: boolean } = {}) {
-  const hosts = presentOnly(await devices.model(), opts.all ?? false);
+/** What the dashboard shows beside each device: its latest health and when a scan last verified it. */
+export interface DashboardFacts {
+  latestHealth(): Promise<Map<number, { verdict: string; score: number | null; collectedAtNs: bigint }>>;
+  lastVerified(): Promise<Map<number, { scanId: number; endedAtNs: bigint }>>;
+}
+
+export async function dashboardHosts(devices: DeviceService, events: EventService, opts: { all?: boolean; facts?: DashboardFacts } = {}) {
+  const [model, list, health, verified] = await Promise.all([
+    devices.model(),
+    events.list({ statuses: ['open', 'acknowledged'] }),
+    opts.facts?.latestHealth() ?? new Map(),
+    opts.facts?.lastVerified() ?? new Map(),
+  ]);
+  const hosts = presentOnly(model, opts.all ?? false);
   const open = new Map<number, number>();
-  for (const e of await events.list({ statuses: ['open', 'acknowledged'] })) open.set(e.deviceId, (open.get(e.deviceId) ?? 0) + 1);
+  for (const e of list) open.set(e.deviceId, (open.get(e.deviceId) ?? 0) + 1);
   return hosts.map((h) => {
     const json = hostJson(h);
-    return { ...json, devices: json.devices.map((d) => ({ ...d, openEvents: open.get(d.id) ?? 0 })) };
+    return {
+      ...json,
+      devices: json.devices.map((d) => {
+        const hh = health.get(d.id);
+        const v = verified.get(d.id);
+        return {
+          ...d,
+          openEvents: open.get(d.id) ?? 0,
+          health: hh ? { verdict: hh.verdict, score: hh.score, checkedAt: isoFromNs(hh.collectedAtNs) } : null,
+          lastVerified: v ? { scanId: v.scanId, at: isoFromNs(v.endedAtNs) } : null,
+        };
+      }),
+    };
   });
 }
 

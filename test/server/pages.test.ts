@@ -1,6 +1,7 @@
 /** Pages and fragments: one template each, htmx and plain forms alike, bad input refused whole, output escaped. */
 import test from 'ava';
 import { admin, appliance, authDump, count, PASSWORD } from './helpers.js';
+import { seed } from './seed.js';
 
 test('the dashboard is a full page; with HX-Request the same URL answers only its fragment', async (t) => {
   const app = await appliance(t);
@@ -122,4 +123,19 @@ test('static files are served without auth, cached long, and nothing outside pub
   t.regex(htmx.headers.get('cache-control')!, /max-age=31536000/);
   t.is((await c.get('/static/css/bitarr.css')).status, 200);
   for (const path of ['/static/..%2fpackage.json', '/static/css/..%2f..%2f..%2fpackage.json', '/static/%E0%A4%A', '/static/vendor/VERSIONS', '/static/nope.css']) t.is((await c.get(path)).status, 404, path);
+});
+
+test('each device on the dashboard carries its health badge and when a completed scan last verified it', async (t) => {
+  const app = await appliance(t);
+  const c = await admin(app);
+  const s = await seed(app.dir);
+  const page = await c.get('/');
+  const card = page.text.slice(page.text.indexOf(`id="device-${s.deviceId}"`)).split('</div>')[0]!;
+  t.regex(card, new RegExp(`class="verdict verdict-${s.verdict}" href="/devices/${s.deviceId}#health"[^>]*>health: ${s.verdict} \\d+<`));
+  const scan = /<dt>Last verified<\/dt><dd><a href="\/scans\/(\d+)"><time datetime="([^"]+)"/.exec(card);
+  t.truthy(scan, 'a link to the scan that last verified it');
+  t.true(Date.now() - Date.parse(scan![2]!) < 600_000);
+  // This machine's own disks were never scanned or checked here.
+  t.regex(page.text, /health: not checked/);
+  t.regex(page.text, /never scanned/);
 });
