@@ -17,6 +17,8 @@ import { ScanRepository } from '../repositories/scan.repository.js';
 import { join } from 'node:path';
 import { SettingsRepository } from '../repositories/settings.repository.js';
 import { UsedSpaceRepository } from '../repositories/used-space.repository.js';
+import { ScheduleRepository } from '../repositories/schedule.repository.js';
+import { scanIntervalSeconds } from '../services/schedule.service.js';
 import { SettingsService } from '../services/settings.service.js';
 
 export interface Context {
@@ -58,6 +60,7 @@ export function eventService(ctx: Context, plugins: PluginHost, smartGrowth?: Ev
     smartGrowth,
     settings,
     usedSpace: new UsedSpaceRepository(ctx.db),
+    scanInterval: (deviceId) => scanIntervalSeconds(new ScheduleRepository(ctx.db), deviceId, ctx.config.timeZone),
   });
 }
 

@@ -56,6 +56,7 @@ export async function startAppliance(opts: ServeOptions = {}): Promise<RunningSe
     backups = new BackupService(ctx.db, ctx.config, () => manager.isBusy());
     await manager.init();
     const schedules = new ScheduleService(new ScheduleRepository(ctx.db), manager, devices, settings, ctx.config.timeZone, log);
+    const reader = openReader(ctx.config);
     const closing = new AbortController();
     const server = await listen(
       {
@@ -67,7 +68,8 @@ export async function startAppliance(opts: ServeOptions = {}): Promise<RunningSe
         settings,
         schedules,
         dashboard: { latestHealth: () => new HealthRepository(ctx.db).latestVerdicts(), lastVerified: () => new ScanRepository(ctx.db).lastVerifiedByDevice() },
-        scans: { manager, query: new ScanQueryService(ctx.db) },
+        // Reads of scan history on their own read-only pool: a slow search does not stall other pages.
+        scans: { manager, query: new ScanQueryService(reader) },
         closing: closing.signal,
         health: healthService(ctx),
         recentScans: (deviceId, limit) => new ScanRepository(ctx.db).list({ deviceId, limit }),
@@ -76,7 +78,7 @@ export async function startAppliance(opts: ServeOptions = {}): Promise<RunningSe
         templatesDir: join(root, 'templates'),
         publicDir: join(root, 'public'),
       },
-      { port: opts.port ?? ctx.config.port, bind: opts.bind ?? ctx.config.bind, onClose: () => ctx.db.destroy() },
+      { port: opts.port ?? ctx.config.port, bind: opts.bind ?? ctx.config.bind, onClose: async () => void (await Promise.all([reader.destroy(), ctx.db.destroy()])) },
     );
     // Shutdown: live streams end, running scans stop resumably and save, then requests drain.
     let closed: Promise<void> | null = null;

@@ -74,7 +74,8 @@ export class FindingRepository {
     if (opts.except?.length) q.whereNotIn('status', opts.except);
     if (opts.after) {
       const a = opts.after;
-      q.andWhere((w) => w.where('path', '>', a.path).orWhere((x) => x.where('path', a.path).andWhere('id', '>', a.id)));
+      // A row value seeks the (scan_id, path) index straight to the page; the OR form walked from the start.
+      q.andWhereRaw('(path, id) > (?, ?)', [a.path, a.id]);
     }
     return (await q.orderBy([{ column: 'path' }, { column: 'id' }]).limit(opts.limit)).map(fromRow);
   }

@@ -10,6 +10,7 @@ interface Slot {
   worker: Worker;
   waiting: Array<{ resolve: (r: HashResult[]) => void; reject: (e: Error) => void }>;
   partialBytes: number;
+  partialFiles: number;
 }
 
 export class HashPool {
@@ -45,7 +46,7 @@ export class HashPool {
     const idle = this.slots.find((s) => s.waiting.length === 0);
     if (idle) return idle;
     if (this.slots.length < this.threads) {
-      const slot: Slot = { worker: new Worker(this.entry, { workerData: this.config }), waiting: [], partialBytes: 0 };
+      const slot: Slot = { worker: new Worker(this.entry, { workerData: this.config }), waiting: [], partialBytes: 0, partialFiles: 0 };
       slot.worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
       slot.worker.on('error', (e) => this.fail(slot, e));
       slot.worker.on('exit', (code) => {
@@ -67,6 +68,14 @@ export class HashPool {
   }
 
   /** Bytes read of files whose results have not arrived yet (large files report as they go). */
+  /** Files finished in batches not yet returned: progress only. */
+  get partialFiles(): number {
+    return this.slots.reduce((n, s) => n + s.partialFiles, 0);
+  }
+
+  /** The file a worker reported reading last. */
+  lastPath: string | null = null;
+
   get partialBytes(): number {
     return this.slots.reduce((n, s) => n + s.partialBytes, 0);
   }
@@ -96,7 +105,14 @@ export class HashPool {
       slot.partialBytes += m.bytes;
       return;
     }
+    if (m.type === 'files') {
+      slot.partialFiles += m.files;
+      slot.partialBytes += m.bytes;
+      this.lastPath = m.path;
+      return;
+    }
     slot.partialBytes = 0;
+    slot.partialFiles = 0;
     this.lookupMs += m.lookupMs;
     slot.waiting.shift()?.resolve(decodeResults(m));
     const waiters = this.freeWaiters;

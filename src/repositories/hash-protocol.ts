@@ -114,7 +114,8 @@ export interface ResultBatch {
 }
 
 export type ToWorker = JobBatch;
-export type FromWorker = ResultBatch | { type: 'bytes'; bytes: number };
+/** `files`: files of the current batch finished so far (progress only; their results come with the batch), and the one being read now. */
+export type FromWorker = ResultBatch | { type: 'bytes'; bytes: number } | { type: 'files'; files: number; bytes: number; path: string };
 
 export function encodeJobs(jobs: readonly HashJob[]): JobBatch {
   const ids = new Int32Array(jobs.length);

@@ -38,6 +38,9 @@ const pace = (() => {
   };
 })();
 const post = (m: FromWorker) => parentPort!.postMessage(m);
+const FILES_REPORT_EVERY_MS = 250;
+/** Bytes read in this batch not yet reported as progress (the batch's results carry the real counts). */
+let unreportedBytes = 0;
 
 function open(path: string): number {
   try {
@@ -69,7 +72,6 @@ function hashFile(job: HashJob): HashResult {
     const size = Number(before.size);
     if (size === 0) pace(0);
     let done = 0;
-    let sinceReport = 0;
     // Stop at the size fstat gave: it saves a read per file, and growth shows in the second fstat.
     while (done < size) {
       const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - done), null);
@@ -77,10 +79,10 @@ function hashFile(job: HashJob): HashResult {
       hasher.update(n === buffer.length ? buffer : buffer.subarray(0, n));
       pace(n);
       done += n;
-      sinceReport += n;
-      if (sinceReport >= BYTES_REPORT_EVERY) {
-        post({ type: 'bytes', bytes: sinceReport });
-        sinceReport = 0;
+      unreportedBytes += n;
+      if (unreportedBytes >= BYTES_REPORT_EVERY) {
+        post({ type: 'bytes', bytes: unreportedBytes });
+        unreportedBytes = 0;
       }
     }
     const hash = hasher.digest();
@@ -166,7 +168,17 @@ async function handle(jobs: HashJob[]): Promise<void> {
   const t0 = performance.now();
   const known = lookup ? await lookup.byPaths(jobs.map((j) => j.path)) : null;
   const lookupMs = performance.now() - t0;
+  let reportedAt = performance.now();
+  let sinceReport = 0;
+  unreportedBytes = 0;
   const results = jobs.map((job): HashResult => {
+    // Live progress between batches: a batch of large files on a slow disk can take minutes.
+    if (++sinceReport > 1 && performance.now() - reportedAt >= FILES_REPORT_EVERY_MS) {
+      post({ type: 'files', files: sinceReport - 1, bytes: unreportedBytes, path: job.path });
+      unreportedBytes = 0;
+      reportedAt = performance.now();
+      sinceReport = 1;
+    }
     // A stopping scan should not wait for a whole batch: what is not started yet is left for --resume.
     if (stopping && Atomics.load(stopping, 0) === 1) return { id: job.id, ok: 'cancelled' };
     const baseline = known?.get(job.path);

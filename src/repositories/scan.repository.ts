@@ -153,6 +153,15 @@ export class ScanRepository {
     return rows.map(rootFromRow);
   }
 
+  /** The roots of many scans in one query, by scan id. */
+  async rootsOf(scanIds: number[]): Promise<Map<number, ScanRootRow[]>> {
+    const out = new Map<number, ScanRootRow[]>(scanIds.map((id) => [id, []]));
+    if (!scanIds.length) return out;
+    const rows = await this.db('scan_roots').select('id', 'scan_id', 'path', 'mount_point', 'mount_type', 'fs_type', 'source', 'fs_uuid', 'fs_label', 'device_note', 'device_id', 'mount_id', ...asText(this.db, 'dev')).whereIn('scan_id', scanIds).orderBy('id');
+    for (const r of rows.map(rootFromRow)) out.get(r.scanId)?.push(r);
+    return out;
+  }
+
   async list(opts: ScanListFilter): Promise<ScanRow[]> {
     const q = this.select(this.db).orderBy('id', 'desc').limit(opts.limit);
     if (opts.before) q.where('id', '<', opts.before);

@@ -45,6 +45,8 @@ export interface EventServiceDeps {
   /** Counters that grew since the device's last health check; [] when SMART says nothing. */
   smartGrowth?: (device: DeviceRow) => Promise<SmartGrowth[]>;
   settings?: EventSettings;
+  /** How often the device is scanned on a schedule (seconds), null when it is not. */
+  scanInterval?: (deviceId: number) => Promise<number | null>;
   /** Where used space is recorded; until every construction passes it, maps show it as not measured. */
   usedSpace?: UsedSpaceRepository;
 }
@@ -132,7 +134,7 @@ export class EventService {
       network: device.network,
       fsType: device.fsType ?? 'unknown',
       mountPoint: mounts.find((m) => m.present)?.mountPoint ?? null,
-      scanIntervalSeconds: null,
+      scanIntervalSeconds: (await this.deps.scanInterval?.(device.id)) ?? null,
     };
   }
 

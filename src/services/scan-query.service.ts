@@ -4,7 +4,7 @@ import { notFoundError } from '../domain/errors.js';
 import { FINDING_STATUSES, isRecorded, type FindingStatus } from '../domain/findings.js';
 import { BaselineRepository, type BaselineRow } from '../repositories/baseline.repository.js';
 import { FindingRepository, type FindingRow } from '../repositories/finding.repository.js';
-import { ScanRepository, type ScanRootRow, type ScanRow } from '../repositories/scan.repository.js';
+import { ScanRepository, type ScanListFilter, type ScanRootRow, type ScanRow } from '../repositories/scan.repository.js';
 import { relativeTo } from './scan-run.js';
 
 export interface ScanSummary {
@@ -34,9 +34,10 @@ export class ScanQueryService {
     this.baselines = new BaselineRepository(db);
   }
 
-  async history(opts: { limit: number; before?: number }): Promise<ScanSummary[]> {
+  async history(opts: ScanListFilter): Promise<ScanSummary[]> {
     const rows = await this.scans.list(opts);
-    return Promise.all(rows.map(async (scan) => ({ scan, roots: await this.scans.roots(scan.id), counts: fullCounts(scan.counts) })));
+    const roots = await this.scans.rootsOf(rows.map((r) => r.id));
+    return rows.map((scan) => ({ scan, roots: roots.get(scan.id) ?? [], counts: fullCounts(scan.counts) }));
   }
 
   async summary(id: number): Promise<ScanSummary> {

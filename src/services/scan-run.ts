@@ -67,10 +67,10 @@ export class ScanRun {
     return {
       scanId: this.scan.id,
       phase: this.phase,
-      filesDone: this.writer.filesDone,
+      filesDone: this.writer.filesDone + (this.pool?.partialFiles ?? 0),
       bytesDone: Number(this.writer.bytesDone) + (this.pool?.partialBytes ?? 0),
       counts: { ...this.writer.counts },
-      currentPath: this.currentPath,
+      currentPath: this.pool?.lastPath ?? this.currentPath,
       startedAtMs: this.startedAtMs,
       expected: this.opts.expected,
     };

@@ -33,6 +33,26 @@ export function checkTimeZone(tz: string | null): { timeZone: string | undefined
   }
 }
 
+/**
+ * How often a device is scanned by its enabled schedules (the shortest gap between two coming
+ * runs), or null when nothing schedules it: what an event's "scan more often" advice starts from.
+ */
+export async function scanIntervalSeconds(repo: ScheduleRepository, deviceId: number, timeZone: string | null): Promise<number | null> {
+  const tz = checkTimeZone(timeZone).timeZone;
+  let best: number | null = null;
+  for (const s of await repo.list()) {
+    if (!s.enabled || s.deviceId !== deviceId) continue;
+    const t = createTask(s.cron, () => undefined, { timezone: tz });
+    try {
+      const [a, b] = t.getNextRuns(2);
+      if (a && b) best = Math.min(best ?? Infinity, Math.round((b.getTime() - a.getTime()) / 1000));
+    } finally {
+      void t.destroy();
+    }
+  }
+  return best;
+}
+
 export class ScheduleService {
   private readonly tasks = new Map<number, ScheduledTask>();
   private readonly timeZone: string | undefined;

@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import test from 'ava';
 import { openDb, tempDir } from '../helpers/bitarr.js';
 import { admin, appliance, count, type Client } from './helpers.js';
+import { seed } from './seed.js';
+import { ScheduleRepository } from '../../src/repositories/schedule.repository.js';
+import { scanIntervalSeconds } from '../../src/services/schedule.service.js';
 
 async function tree(dir: string, files: number, size = 1024): Promise<void> {
   for (let i = 0; i < files; i++) {
@@ -139,4 +142,21 @@ test('a cron timer fires a scan at the minute, through the same path as run now'
   t.true(app.logs.some((l) => l.msg === 'scan started' && l.scheduleId === id));
   t.is((await fetch(`${app.url}/api/v1/schedules/${id}`, { method: 'DELETE', headers: { 'x-csrf-token': c.csrf, cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } })).status, 204);
   t.is(await count(app.dir, 'schedules'), 0);
+});
+
+test('a device\'s schedules give the interval an event\'s "scan more often" advice starts from', async (t) => {
+  const dir = await tempDir(t, 'bitarr-interval-');
+  const s = await seed(dir, { checkHealth: false });
+  const db = openDb(dir);
+  t.teardown(() => db.destroy());
+  const repo = new ScheduleRepository(db);
+  const base = { roots: [], algorithm: null, excludes: [], maxRuntimeMinutes: null, enabled: true };
+  t.is(await scanIntervalSeconds(repo, s.deviceId, 'UTC'), null, 'no schedule');
+  await repo.create({ ...base, name: 'weekly', deviceId: s.deviceId, cron: '0 3 * * 0' });
+  t.is(await scanIntervalSeconds(repo, s.deviceId, 'UTC'), 7 * 86400);
+  await repo.create({ ...base, name: 'off', deviceId: s.deviceId, cron: '0 * * * *', enabled: false });
+  t.is(await scanIntervalSeconds(repo, s.deviceId, 'UTC'), 7 * 86400, 'a disabled schedule does not count');
+  await repo.create({ ...base, name: 'daily', deviceId: s.deviceId, cron: '30 2 * * *' });
+  t.is(await scanIntervalSeconds(repo, s.deviceId, 'UTC'), 86400, 'the most frequent one');
+  t.is(await scanIntervalSeconds(repo, s.deviceId + 1, 'UTC'), null, 'another device');
 });
