@@ -7,6 +7,7 @@
 import { createTask, type ScheduledTask } from 'node-cron';
 import { BitarrError, conflictError, notFoundError, usageError } from '../domain/errors.js';
 import { validateSchedule, type ScheduleForm, type ScheduleInput } from '../domain/schedules.js';
+import { insideRoots } from '../domain/settings.js';
 import type { ScheduleRepository, ScheduleRow } from '../repositories/schedule.repository.js';
 import type { DeviceService } from './device.service.js';
 import type { ScanManager } from './scan-manager.service.js';
@@ -133,7 +134,12 @@ export class ScheduleService {
   private async checked(form: ScheduleForm): Promise<ScheduleInput> {
     const { input, problems } = validateSchedule(form);
     if (!input) throw usageError(problems.join('; '));
-    if (input.deviceId !== null && !(await this.deviceNames()).has(input.deviceId)) throw usageError(`no storage device ${input.deviceId}`);
+    if (input.deviceId !== null) {
+      const device = (await this.devices.model()).flatMap((h) => (h.isLocal ? h.devices : [])).find((d) => d.id === input.deviceId);
+      if (!device) throw usageError(`no storage device ${input.deviceId} on this machine`);
+      const roots = (await this.settings.get()).scanRoots;
+      if (!device.mounts.some((m) => insideRoots(m.mountPoint, roots))) throw usageError(`device ${input.deviceId} is not mounted inside the folders Bitarr may scan (${roots.join(', ') || 'none configured yet'})`);
+    }
     for (const r of input.roots) await this.settings.allowedRoot(r);
     return input;
   }

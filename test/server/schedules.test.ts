@@ -56,6 +56,15 @@ test('a schedule from the form: bad cron, bad time and folders outside the scan 
     t.regex(r.text, message);
     t.regex(r.text, /<form method="post" action="\/schedules"/, 'the form comes back');
   }
+  // This machine's root disk is known, but not inside the folders Bitarr may scan.
+  const local = (await c.get('/api/v1/hosts')).json().hosts.find((h: { local: boolean }) => h.local);
+  const rootDisk = local.devices.find((d: { mounts: Array<{ mountPoint: string }> }) => d.mounts.some((m) => m.mountPoint === '/'));
+  if (rootDisk) {
+    const r = await c.submit('/schedules', { name: 'x', target: `device:${rootDisk.id}`, preset: 'daily', time: '03:00' });
+    t.is(r.status, 400);
+    t.regex(r.text, /is not mounted inside the folders Bitarr may scan/);
+    t.notRegex((await c.get('/schedules')).text, new RegExp(`value="device:${rootDisk.id}"`), 'and it is not offered');
+  }
   t.is(await count(app.dir, 'schedules'), 0);
 
   const made = await c.submit('/schedules', { name: 'Photos <weekly>', target: `root:${data}`, preset: 'weekly', time: '02:30', maxRuntimeMinutes: '90' });

@@ -8,6 +8,7 @@ import type { Context } from 'koa';
 import { ALGORITHMS } from '../../domain/algorithms.js';
 import { notFoundError } from '../../domain/errors.js';
 import { PRESETS, presetOf, type ScheduleForm } from '../../domain/schedules.js';
+import { insideRoots } from '../../domain/settings.js';
 import type { DeviceService } from '../../services/device.service.js';
 import type { ScheduleService, ScheduleView } from '../../services/schedule.service.js';
 import type { SettingsService } from '../../services/settings.service.js';
@@ -47,14 +48,16 @@ export function schedulesRoutes(schedules: ScheduleService, devices: DeviceServi
   /** What a schedule can scan: this host's devices and the configured scan roots. */
   const targets = async () => {
     const out: Array<{ value: string; label: string }> = [];
+    const roots = (await settings.get()).scanRoots;
     for (const h of await devices.model()) {
       if (!h.isLocal) continue;
       for (const d of h.devices) {
-        if (!d.mounts.length) continue;
+        // Only devices Bitarr may scan: mounted (now or before) inside the scan roots.
+        if (!d.mounts.some((m) => insideRoots(m.mountPoint, roots))) continue;
         out.push({ value: `device:${d.id}`, label: `${[d.label, d.model, d.devicePath ?? d.identityValue].filter(Boolean).join(' · ')} (${d.type}, wherever it is mounted: now ${d.mounts.filter((m) => m.present).map((m) => m.mountPoint).join(', ') || 'not mounted'})` });
       }
     }
-    for (const r of (await settings.get()).scanRoots) out.push({ value: `root:${r}`, label: `${r} (folder)` });
+    for (const r of roots) out.push({ value: `root:${r}`, label: `${r} (folder)` });
     return out;
   };
 
