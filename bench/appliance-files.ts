@@ -6,23 +6,13 @@
  * same database.
  */
 
+import { prng } from './dataset.js';
+
 export interface FileSpec {
   /** Absolute path: the mount point and below. */
   path: string;
   size: number;
   mtimeMs: number;
-}
-
-/** mulberry32: a tiny seeded PRNG, plenty for shaping a dataset. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Rnd = () => number;

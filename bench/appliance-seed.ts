@@ -22,7 +22,8 @@ import { EventRepository } from '../src/repositories/event.repository.js';
 import { FindingRepository, type FindingWrite } from '../src/repositories/finding.repository.js';
 import { ScanRepository } from '../src/repositories/scan.repository.js';
 import { deviceName } from '../src/services/event.service.js';
-import { makeTree, prng, type FileSpec, type TreeKind } from './appliance-files.js';
+import { makeTree, type FileSpec, type TreeKind } from './appliance-files.js';
+import { prng } from './dataset.js';
 import { msOf, nsOf, scanTimes, writeDamage, writeHealth, writeScans, type Times } from './appliance-history.js';
 import { DAMAGE, DEVICES, HOST, SCANS, type DeviceSpec } from './appliance-lab.js';
 

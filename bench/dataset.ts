@@ -22,7 +22,7 @@ export interface Dataset {
 const MiB = 1 << 20;
 
 /** A small seeded PRNG (mulberry32): the same sizes on every run, so runs are comparable. */
-function prng(seed: number) {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -2,9 +2,9 @@
 import test, { type ExecutionContext } from 'ava';
 import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import knexFactory, { type Knex } from 'knex';
+import knexFactory from 'knex';
 import { migrationSource } from '../src/repositories/db.js';
-import { bitarr, dump, scan, startScanMidway, tempDir } from './helpers/bitarr.js';
+import { bitarr, dump, inSqliteFile, scan, startScanMidway, tempDir } from './helpers/bitarr.js';
 
 async function setup(t: ExecutionContext) {
   const dir = await tempDir(t, 'bitarr-db-');
@@ -24,15 +24,6 @@ async function backup(t: ExecutionContext, cfg: string): Promise<string> {
 }
 
 /** A backup file, opened as any SQLite client would. */
-async function inFile<T>(file: string, fn: (db: Knex) => Promise<T>): Promise<T> {
-  const db = knexFactory({ client: 'sqlite3', connection: { filename: file }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
-  try {
-    return await fn(db);
-  } finally {
-    await db.destroy();
-  }
-}
-
 test('backup writes a checked single-file copy; list summarises each backup from its own file', async (t) => {
   const s = await setup(t);
   const name = await backup(t, s.cfg);
@@ -40,7 +31,7 @@ test('backup writes a checked single-file copy; list summarises each backup from
   const file = join(s.backups, name);
   t.is((await stat(file)).mode & 0o777, 0o600, 'it holds password hashes: for the owner only');
   t.deepEqual((await readdir(s.backups)).sort(), [name], 'no -wal, -shm or partial file beside it');
-  await inFile(file, async (db) => {
+  await inSqliteFile(file, async (db) => {
     t.deepEqual(await db.raw('PRAGMA integrity_check'), [{ integrity_check: 'ok' }]);
     t.deepEqual(await db.raw('PRAGMA journal_mode'), [{ journal_mode: 'delete' }]);
   });
@@ -173,7 +164,7 @@ test('restore is refused while a scan is running; a backup meanwhile works', asy
     t.is(r.code, 2);
     t.regex(r.stderr, /scan 2 is running: restore once it has finished or been stopped/);
     const during = await backup(t, s.cfg);
-    await inFile(join(s.backups, during), async (db) => {
+    await inSqliteFile(join(s.backups, during), async (db) => {
       t.deepEqual(await db.raw('PRAGMA integrity_check'), [{ integrity_check: 'ok' }]);
       t.like(await db('scans').where({ id: 2 }).first(), { status: 'running' });
     });

@@ -126,3 +126,13 @@ export async function startScanMidway(root: string, configDir: string, rate = '1
   await waitForProgress(configDir, 1);
   return { child, done };
 }
+
+/** A knex on any SQLite file (a backup, a copy), closed after `fn`. */
+export async function inSqliteFile<T>(file: string, fn: (db: Knex) => Promise<T>): Promise<T> {
+  const db = knexFactory({ client: 'sqlite3', connection: { filename: file }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+  try {
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
+}

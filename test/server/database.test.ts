@@ -2,25 +2,15 @@
 import test from 'ava';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import knexFactory, { type Knex } from 'knex';
 import { loadConfig } from '../../src/config/index.js';
 import { ApiTokenRepository } from '../../src/repositories/api-token.repository.js';
 import { openDatabase } from '../../src/repositories/db.js';
 import { SessionRepository } from '../../src/repositories/session.repository.js';
 import { UserRepository } from '../../src/repositories/user.repository.js';
 import { AuthService } from '../../src/services/auth.service.js';
-import { collect, dump, scan, start, startScanMidway, tempDir, waitForProgress } from '../helpers/bitarr.js';
+import { collect, dump, inSqliteFile, scan, start, startScanMidway, tempDir, waitForProgress } from '../helpers/bitarr.js';
 import { admin, appliance, type Client } from './helpers.js';
 import { eventsDump, seed } from './seed.js';
-
-async function inFile<T>(file: string, fn: (db: Knex) => Promise<T>): Promise<T> {
-  const db = knexFactory({ client: 'sqlite3', connection: { filename: file }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
-  try {
-    return await fn(db);
-  } finally {
-    await db.destroy();
-  }
-}
 
 async function tokenFor(dir: string) {
   const db = await openDatabase({ ...loadConfig({ configDir: dir }), databaseUrl: null });
@@ -75,7 +65,7 @@ test('a backup taken while a `bitarr scan` writes is a whole, consistent databas
   await waitForProgress(app.dir, 300);
   const name = await backUp(c);
   const file = join(app.dir, 'backups', name);
-  const copy = await inFile(file, async (db) => ({
+  const copy = await inSqliteFile(file, async (db) => ({
     integrity: await db.raw('PRAGMA integrity_check'),
     foreignKeys: await db.raw('PRAGMA foreign_key_check'),
     journal: await db.raw('PRAGMA journal_mode'),
@@ -210,7 +200,7 @@ test('a garbage file, a backup from a newer Bitarr and a restore during a scan a
   await writeFile(join(dir, garbage), Buffer.alloc(8192, 'garbage '));
   const newer = 'bitarr-20990101-000000.db';
   await copyFile(join(dir, name), join(dir, newer));
-  await inFile(join(dir, newer), (db) => db('knex_migrations').insert({ name: '20991231_999_from_the_future', batch: 9, migration_time: new Date() }));
+  await inSqliteFile(join(dir, newer), (db) => db('knex_migrations').insert({ name: '20991231_999_from_the_future', batch: 9, migration_time: new Date() }));
   const tree = await tempDir(t, 'bitarr-tree-');
   await writeFile(join(tree, 'x.txt'), 'x');
   t.is((await scan(tree, app.dir)).code, 0);

@@ -102,3 +102,14 @@ export async function count(dir: string, table: string): Promise<number> {
     await db.destroy();
   }
 }
+
+/** Polls `fn` every 100 ms until it gives something truthy; fails naming what it waited for. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

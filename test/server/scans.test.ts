@@ -6,10 +6,10 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { tempDir } from '../helpers/bitarr.js';
+import { openDb, tempDir } from '../helpers/bitarr.js';
 import { NET_SHARE_NEEDS, NetShares, labTest } from '../lab/index.js';
 import { throughputAdvice } from '../../src/services/scan-view.js';
-import { admin, appliance, count, type Appliance, type Client } from './helpers.js';
+import { admin, appliance, count, type Appliance, type Client, waitFor } from './helpers.js';
 
 async function tree(dir: string, files: number, size = 1024): Promise<void> {
   for (let i = 0; i < files; i++) {
@@ -27,16 +27,6 @@ async function allow(c: Client, roots: string[]) {
 const netTest = labTest(NET_SHARE_NEEDS);
 
 const scanIdOf = (location: string | null) => Number(/\/scans\/(\d+)$/.exec(location ?? '')?.[1]);
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const scanJson = async (c: Client, id: number) => (await c.get(`/api/v1/scans/${id}`)).json();
 const finished = (c: Client, id: number) => waitFor(`scan ${id} to end`, async () => {
@@ -213,7 +203,7 @@ test('the API starts and stops scans with a token; shutting down stops a running
   t.is(again.status, 409);
 
   await app.close();
-  const { openDb } = await import('../helpers/bitarr.js');
+  
   const db = openDb(app.dir);
   t.teardown(() => db.destroy());
   const row = await db('scans').where({ id: scanId }).first();

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { openDb, tempDir } from '../helpers/bitarr.js';
-import { admin, appliance, count, type Client } from './helpers.js';
+import { admin, appliance, count, type Client, waitFor } from './helpers.js';
 import { seed } from './seed.js';
 import { ScheduleRepository } from '../../src/repositories/schedule.repository.js';
 import { scanIntervalSeconds } from '../../src/services/schedule.service.js';
@@ -16,16 +16,6 @@ async function tree(dir: string, files: number, size = 1024): Promise<void> {
     const sub = join(dir, `d${Math.floor(i / 100)}`);
     await mkdir(sub, { recursive: true });
     await writeFile(join(sub, `f${i}.bin`), Buffer.alloc(size, i % 251));
-  }
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
