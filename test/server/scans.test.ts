@@ -174,6 +174,10 @@ test('history filters and pages; scan details list findings 25 a page, by findin
   t.regex(hist.text, new RegExp(`href="/scans/${second}"[\\s\\S]*href="/scans/${first}"`));
   const api = (await c.get('/api/v1/scans')).json();
   t.deepEqual(api.scans.map((s: { id: number }) => s.id), [second, first]);
+  const deviceId = api.scans[0].roots[0].deviceId;
+  if (deviceId) t.deepEqual((await c.get(`/api/v1/scans?device=${deviceId}`)).json().scans.map((s: { id: number }) => s.id), [second, first], 'by device');
+  t.regex((await c.get('/scans?device=999999')).text, /No scans match these filters/);
+  t.is((await c.get('/scans?status=bogus')).status, 400);
   t.is(api.scans[0].alarms, 0);
   const detail = (await c.get(`/api/v1/scans/${second}?status=missing`)).json();
   t.is(detail.findings.total, 2);
