@@ -139,3 +139,19 @@ test('each device on the dashboard carries its health badge and when a completed
   t.regex(page.text, /health: not checked/);
   t.regex(page.text, /never scanned/);
 });
+
+test('the vendored browser libraries are byte for byte the pinned packages VERSIONS names, at the versions package.json pins', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const root = new URL('../../', import.meta.url);
+  const pkg = JSON.parse(await readFile(new URL('package.json', root), 'utf8')) as { devDependencies: Record<string, string> };
+  const lines = (await readFile(new URL('public/vendor/VERSIONS', root), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
+  t.is(lines.length, 4);
+  for (const line of lines) {
+    const m = /^(\S+) (\S+)\s+(\S+)\s+\(from (\S+)\)$/.exec(line);
+    t.truthy(m, line);
+    const [, name, version, file, from] = m!;
+    t.is(pkg.devDependencies[name!], version, `${name} pinned at ${version}`);
+    t.true(file!.includes(version!), `${file} carries its version in its name`);
+    t.deepEqual(await readFile(new URL(`public/vendor/${file}`, root)), await readFile(new URL(from!, root)), file);
+  }
+});
