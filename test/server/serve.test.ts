@@ -20,8 +20,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const res = await fetch(`${listening.url}/healthz`);
     t.is(res.status, 200);
     t.is(((await res.json()) as { status: string }).status, 'ok');
+    // A passing health check is not logged (the container asks every 15 s); other requests are.
+    t.is((await fetch(`${listening.url}/nowhere`)).status, 404);
     const log = JSON.parse((await lines.next()).value as string);
-    t.like(log, { msg: 'request', method: 'GET', path: '/healthz', status: 200 });
+    t.like(log, { msg: 'request', method: 'GET', path: '/nowhere', status: 404 });
 
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const sent = Date.now();
