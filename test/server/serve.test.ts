@@ -21,9 +21,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     t.is(res.status, 200);
     t.is(((await res.json()) as { status: string }).status, 'ok');
     // A passing health check is not logged (the container asks every 15 s); other requests are.
-    t.is((await fetch(`${listening.url}/nowhere`)).status, 404);
+    t.is((await fetch(`${listening.url}/nowhere`, { redirect: 'manual' })).status, 302, 'to /setup');
     const log = JSON.parse((await lines.next()).value as string);
-    t.like(log, { msg: 'request', method: 'GET', path: '/nowhere', status: 404 });
+    t.like(log, { msg: 'request', method: 'GET', path: '/nowhere', status: 302 });
 
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const sent = Date.now();
