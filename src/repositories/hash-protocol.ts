@@ -178,35 +178,75 @@ export function encodeResults(results: readonly HashResult[], lookupMs = 0): Res
   return batch;
 }
 
+/**
+ * A success read straight from its batch: each field is decoded when asked for. A verify's
+ * files are nearly all verified in the worker, and the main thread then needs two of the six
+ * BigInts and never the hash, so decoding them all per file was garbage on the busiest thread.
+ */
+class BatchSuccess implements HashSuccess {
+  readonly ok = true;
+  verifiedBaselineId?: number;
+  baseline?: WireBaseline | null;
+  constructor(
+    readonly id: number,
+    private readonly b: ResultBatch,
+    private readonly i: number,
+  ) {}
+  get kind(): EntryKind {
+    return this.b.flags[this.i] & 1 ? 'symlink' : 'file';
+  }
+  get size() {
+    return this.b.u64[this.i * 3];
+  }
+  get inode() {
+    return this.b.u64[this.i * 3 + 1];
+  }
+  get dev() {
+    return this.b.u64[this.i * 3 + 2];
+  }
+  get mtimeNs() {
+    return this.b.i64[this.i * 3];
+  }
+  get ctimeNs() {
+    return this.b.i64[this.i * 3 + 1];
+  }
+  get readStartedNs() {
+    return this.b.i64[this.i * 3 + 2];
+  }
+  get changedWhileReading() {
+    return (this.b.flags[this.i] & 2) !== 0;
+  }
+  get cacheBypassed() {
+    return (this.b.flags[this.i] & 4) !== 0;
+  }
+  get shortRead() {
+    return this.b.shortRead[this.i] >= 0 ? this.b.shortRead[this.i] : undefined;
+  }
+  /** Zeros for a verified file: its hash is the baseline's, which the worker does not send. */
+  get hash() {
+    return this.b.hashes.subarray(this.i * this.b.hashLength, (this.i + 1) * this.b.hashLength);
+  }
+}
+
 export function decodeResults(b: ResultBatch): HashResult[] {
-  return Array.from(b.ids, (id, i): HashResult => {
+  const out = new Array<HashResult>(b.ids.length);
+  for (let i = 0; i < out.length; i++) {
+    const id = b.ids[i];
     const f = b.flags[i];
-    if (f & 16) return { id, ok: 'settled' };
-    if (f & 32) return { id, ok: 'cancelled' };
-    if (f & 8) {
+    if (f & 16) out[i] = { id, ok: 'settled' };
+    else if (f & 32) out[i] = { id, ok: 'cancelled' };
+    else if (f & 8) {
       const failure: HashFailure = { id, ok: false, ...b.failures[i] };
       if (i in b.baselines) failure.baseline = b.baselines[i];
-      return failure;
+      out[i] = failure;
+    } else {
+      const r = new BatchSuccess(id, b, i);
+      if (b.verifiedIds[i] >= 0) r.verifiedBaselineId = b.verifiedIds[i];
+      else if (i in b.baselines) r.baseline = b.baselines[i];
+      out[i] = r;
     }
-    const r: HashSuccess = {
-      id,
-      ok: true,
-      kind: f & 1 ? 'symlink' : 'file',
-      size: b.u64[i * 3],
-      inode: b.u64[i * 3 + 1],
-      dev: b.u64[i * 3 + 2],
-      mtimeNs: b.i64[i * 3],
-      ctimeNs: b.i64[i * 3 + 1],
-      readStartedNs: b.i64[i * 3 + 2],
-      changedWhileReading: (f & 2) !== 0,
-      cacheBypassed: (f & 4) !== 0,
-      shortRead: b.shortRead[i] >= 0 ? b.shortRead[i] : undefined,
-      hash: b.hashes.subarray(i * b.hashLength, (i + 1) * b.hashLength),
-    };
-    if (b.verifiedIds[i] >= 0) r.verifiedBaselineId = b.verifiedIds[i];
-    if (i in b.baselines) r.baseline = b.baselines[i];
-    return r;
-  });
+  }
+  return out;
 }
 
 export interface WorkerConfig {

@@ -7,8 +7,8 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlin
 import { spawnSync } from 'node:child_process';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createHasher } from './hashers.js';
-import { BaselineLookup } from './baseline-lookup.js';
-import { decodeJobs, encodeResults, type FromWorker, type HashFailure, type HashJob, type HashResult, type HashSuccess, type ToWorker, type WireBaseline, type WorkerConfig } from './hash-protocol.js';
+import { BaselineLookup, type BaselineMatch } from './baseline-lookup.js';
+import { decodeJobs, encodeResults, type FromWorker, type HashFailure, type HashJob, type HashResult, type HashSuccess, type ToWorker, type WorkerConfig } from './hash-protocol.js';
 
 const config = workerData as WorkerConfig;
 const hasher = await createHasher(config.algorithm);
@@ -19,7 +19,17 @@ const BYTES_REPORT_EVERY = 64 * 1024 * 1024;
 let noAtime: number = constants.O_NOATIME ?? 0;
 const BASE_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+// Date.now() has ms resolution: one BigInt per millisecond rather than two per file.
+let nowMs = 0;
+let nowNsCached = 0n;
+function nowNs(): bigint {
+  const ms = Date.now();
+  if (ms !== nowMs) {
+    nowMs = ms;
+    nowNsCached = BigInt(ms) * 1_000_000n;
+  }
+  return nowNsCached;
+}
 
 /**
  * --max-rate: keeps this worker's reads at its share of the rate, so a scan can run beside other
@@ -140,38 +150,44 @@ function run(job: HashJob): HashResult {
   }
 }
 
-const lookup = config.lookup ? new BaselineLookup(config.lookup.databaseFile) : null;
+const lookup = config.lookup ? new BaselineLookup(config.lookup.databaseFile, config.algorithm, config.lookup.resuming) : null;
 const stopping = config.stop ? new Int32Array(config.stop) : null;
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+/** The read in the form of a baseline's fingerprint (baseline-lookup.ts), rebuilt per file in one buffer. */
+const HASH_LENGTH = hasher.digest().length;
+const fingerprint = Buffer.alloc(33 + HASH_LENGTH);
+const fingerprintView = new DataView(fingerprint.buffer, fingerprint.byteOffset, fingerprint.length);
+function fingerprintOf(r: HashSuccess): string {
+  fingerprintView.setUint8(0, r.kind === 'symlink' ? 1 : 0);
+  fingerprintView.setBigUint64(1, r.size);
+  fingerprintView.setBigInt64(9, r.mtimeNs);
+  fingerprintView.setBigInt64(17, r.ctimeNs);
+  fingerprintView.setBigUint64(25, r.inode);
+  fingerprint.set(r.hash, 33);
+  return fingerprint.toString('hex');
+}
 
 /**
  * The common case of a verify, decided here: the same bytes with the same size, times, inode and
  * kind under the same algorithm is `ok` by the findings rule whatever else holds. Anything else
  * goes to the main thread with its baseline, where the whole rule is applied.
  */
-function verifiedAgainst(job: HashJob, r: HashResult, b: WireBaseline | undefined): boolean {
+function verifiedAgainst(job: HashJob, r: HashResult, b: BaselineMatch | undefined): boolean {
   if (!b || r.ok !== true || job.bypassCache || r.changedWhileReading || r.shortRead !== undefined) return false;
-  return (
-    b.missingSinceScanId === null &&
-    b.algorithm === config.algorithm &&
-    b.kind === r.kind &&
-    b.size === r.size &&
-    b.mtimeNs === r.mtimeNs &&
-    b.ctimeNs === r.ctimeNs &&
-    b.inode === r.inode &&
-    sameBytes(b.hash, r.hash)
-  );
+  return b.fingerprint !== null && b.fingerprint === fingerprintOf(r);
 }
 
-async function handle(jobs: HashJob[]): Promise<void> {
+async function handle(jobs: HashJob[], matching: Promise<Array<BaselineMatch | undefined>> | null): Promise<void> {
+  // The lookup started when the batch arrived, beside the previous batch's reads: this is only the wait.
   const t0 = performance.now();
-  const known = lookup ? await lookup.byPaths(jobs.map((j) => j.path)) : null;
-  const lookupMs = performance.now() - t0;
+  const known = matching ? await matching : null;
+  let lookupMs = performance.now() - t0;
   let reportedAt = performance.now();
   let sinceReport = 0;
   unreportedBytes = 0;
-  const results = jobs.map((job): HashResult => {
+  /** Results the main thread must judge, with the id of the baseline they need. */
+  const unsettled: Array<[HashSuccess | HashFailure, number]> = [];
+  const settle = (job: HashJob, i: number): HashResult => {
     // Live progress between batches: a batch of large files on a slow disk can take minutes.
     if (++sinceReport > 1 && performance.now() - reportedAt >= FILES_REPORT_EVERY_MS) {
       post({ type: 'files', files: sinceReport - 1, bytes: unreportedBytes, path: job.path });
@@ -181,7 +197,7 @@ async function handle(jobs: HashJob[]): Promise<void> {
     }
     // A stopping scan should not wait for a whole batch: what is not started yet is left for --resume.
     if (stopping && Atomics.load(stopping, 0) === 1) return { id: job.id, ok: 'cancelled' };
-    const baseline = known?.get(job.path);
+    const baseline = known?.[i];
     // A resumed scan skips what it already settled before it stopped.
     if (config.lookup?.resuming && baseline?.lastSeenScanId === config.lookup.scanId && !job.bypassCache) return { id: job.id, ok: 'settled' };
     const r = run(job);
@@ -189,9 +205,17 @@ async function handle(jobs: HashJob[]): Promise<void> {
     // Set on the result rather than spread into a new one: this runs for every file of a verify.
     const result = r as HashSuccess | HashFailure;
     if (verifiedAgainst(job, r, baseline)) (result as HashSuccess).verifiedBaselineId = baseline!.id;
-    else result.baseline = baseline ?? null;
+    else if (baseline) unsettled.push([result, baseline.id]);
+    else result.baseline = null;
     return result;
-  });
+  };
+  const results = jobs.map(settle);
+  if (unsettled.length) {
+    const t1 = performance.now();
+    const full = await lookup!.full(unsettled.map(([, id]) => id));
+    lookupMs += performance.now() - t1;
+    for (const [result, id] of unsettled) result.baseline = full.get(id) ?? null;
+  }
   const b = encodeResults(results, lookupMs);
   parentPort!.postMessage(b, [b.ids, b.flags, b.u64, b.i64, b.shortRead, b.hashes, b.verifiedIds].map((a) => a.buffer as ArrayBuffer));
 }
@@ -201,7 +225,10 @@ let queue: Promise<void> = Promise.resolve();
 parentPort!.on('message', (msg: ToWorker) => {
   if (msg.type !== 'jobs') return;
   const jobs = decodeJobs(msg);
+  const matching = lookup ? lookup.match(jobs.map((j) => j.path)) : null;
+  // Seen by handle's await; a rejection before then must not count as unhandled twice.
+  matching?.catch(() => {});
   // A failed lookup (the database gone) rejects here: unhandled, it ends the worker with an
   // 'error', which the pool turns into an aborted scan, as for any other worker failure.
-  queue = queue.then(() => handle(jobs));
+  queue = queue.then(() => handle(jobs, matching));
 });
