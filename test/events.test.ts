@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bitarr, scan, tempDir } from './helpers/bitarr.js';
+import { bitarr, openDb, scan, tempDir } from './helpers/bitarr.js';
 import { Lab, fsNeeds, labTest } from './lab/index.js';
 
 interface EventJson {
@@ -137,4 +137,29 @@ labTest(['root', ...fsNeeds('btrfs')])('btrfs checksum failures are unreadable f
   t.true(event!.reasons.some((x) => x.rule === 'unreadable-file'), JSON.stringify(event!.reasons));
   t.true(event!.actions.some((a) => a.code === 'scrub' && /btrfs scrub start/.test(a.text)), 'btrfs: scrub');
   t.deepEqual(event!.clusters.flatMap((c) => c.files), [lab.path('photo.jpg')], 'the unreadable file is located on the disk');
+});
+
+ext4('used space for the device map is measured by the first scan, not again by a clean scan the same day, and again when damage is found', async (t) => {
+  const dir = await tempDir(t);
+  const lab = await Lab.create('ext4');
+  t.teardown(() => lab.dispose());
+  const cfg = join(dir, 'cfg');
+  const files = await lab.randomTree(20, { seed: 5 });
+  const attempts = async () => {
+    const db = openDb(cfg);
+    try {
+      return (await db('device_used_space').select(db.raw('CAST(attempted_at_ns AS TEXT) AS at'))).map((r: { at: string }) => r.at);
+    } finally {
+      await db.destroy();
+    }
+  };
+  t.is((await scan(lab.mnt, cfg)).code, 0);
+  const first = await attempts();
+  t.is(first.length, 1, 'measured after the first scan');
+  t.is((await scan(lab.mnt, cfg)).code, 0);
+  t.deepEqual(await attempts(), first, 'a clean scan the same day does not read the allocation again');
+  await lab.corrupt(files[3]!);
+  t.is((await scan(lab.mnt, cfg)).code, 1);
+  const after = await attempts();
+  t.true(BigInt(after[0]!) > BigInt(first[0]!), 'damage found: measured again for the map');
 });

@@ -10,7 +10,8 @@ import { DEFAULT_EVENT_SETTINGS } from '../domain/events/index.js';
 import { ScanRepository } from '../repositories/scan.repository.js';
 import { RetentionService } from '../services/retention.service.js';
 import { scannedDevices } from '../services/scan-manager.service.js';
-import type { EventChange } from '../services/event.service.js';
+import { usedSpaceDue, type EventChange } from '../services/event.service.js';
+import { UsedSpaceRepository } from '../repositories/used-space.repository.js';
 import { bytes, duration, int, isoFromNs } from './format.js';
 import { parse, parseRate, writeJsonStream } from './args.js';
 import { ProgressLine } from './progress.js';
@@ -69,10 +70,17 @@ export async function scanCommand(argv: string[]): Promise<number> {
 
     // Damage becomes bitrot events (placed on the disk, grouped, explained) before anything is printed.
     const alarmCount = [...ALARM_STATUSES].reduce((n, st) => n + (outcome.scan.counts[st] ?? 0), 0);
-    const eventsOf = eventService(ctx, await loadPlugins(ctx.config), (device) => healthService(ctx).growthNow(device), { ...DEFAULT_EVENT_SETTINGS, gapBytes: settings.clusterGapBytes });
-    const events = alarmCount && outcome.status !== 'aborted' ? await eventsOf.afterScan(outcome.scan.id) : [];
-    // The device map's used space, measured once a scan (seconds on a big disk), not on every view.
-    if (outcome.status !== 'aborted') for (const id of scannedDevices(outcome)) await eventsOf.recordUsedSpace(id);
+    const damaged = alarmCount > 0 && outcome.status !== 'aborted';
+    // The device map's used space: measured after a scan when damage was found or it is a day old.
+    const store = new UsedSpaceRepository(ctx.db);
+    const due = outcome.status === 'aborted' ? [] : await filterAsync(scannedDevices(outcome), async (id) => damaged || (await usedSpaceDue(store, id)));
+    let events: EventChange[] = [];
+    // All plugins (mappers too) only when there is something to place on a disk: a clean scan stays quick.
+    if (damaged || due.length) {
+      const eventsOf = eventService(ctx, await loadPlugins(ctx.config), (device) => healthService(ctx).growthNow(device), { ...DEFAULT_EVENT_SETTINGS, gapBytes: settings.clusterGapBytes });
+      if (damaged) events = await eventsOf.afterScan(outcome.scan.id);
+      for (const id of due) await eventsOf.recordUsedSpace(id);
+    }
     if (outcome.status === 'completed') await new RetentionService(new ScanRepository(ctx.db)).prune(settings.retentionDays);
     const query = new ScanQueryService(ctx.db);
     if (values.json) await printJson(outcome, query, ctx.host, events);
@@ -144,4 +152,10 @@ async function printSummary(o: ScanOutcome, query: ScanQueryService, events: Eve
     out.push(`Bitrot event ${e.eventId} ${what} (${e.severity}): where on the disk and what to do: bitarr event ${e.eventId}`);
   }
   process.stdout.write(out.join('\n') + '\n');
+}
+
+async function filterAsync<T>(items: T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const out: T[] = [];
+  for (const item of items) if (await keep(item)) out.push(item);
+  return out;
 }

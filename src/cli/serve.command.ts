@@ -142,7 +142,8 @@ function scanManager(ctx: Context, plugins: PluginHost, devices: DeviceService, 
         for (const e of await events.afterScan(outcome.scan.id)) log({ level: 'warn', msg: `bitrot event ${e.change}`, eventId: e.eventId, deviceId: e.deviceId, severity: e.severity, files: e.files.length });
       }
       // The device map's used space, measured once a scan (seconds on a big disk), not on every view.
-      for (const id of scannedDevices(outcome)) await events.recordUsedSpace(id);
+      const damaged = [...ALARM_STATUSES].some((s) => (outcome.scan.counts[s] ?? 0) > 0);
+      for (const id of scannedDevices(outcome)) await events.usedSpaceAfterScan(id, damaged);
       if (outcome.status === 'completed') {
         const pruned = await new RetentionService(new ScanRepository(ctx.db)).prune(current.retentionDays);
         if (pruned.length) log({ level: 'info', msg: 'old scans deleted (retention)', retentionDays: current.retentionDays, scans: pruned });

@@ -51,6 +51,15 @@ export interface EventServiceDeps {
   usedSpace?: UsedSpaceRepository;
 }
 
+const USED_SPACE_MAX_AGE_NS = 24n * 3600n * 1_000_000_000n;
+
+/** Whether a device's recorded used space is missing or a day old (no store: nothing to record). */
+export async function usedSpaceDue(store: UsedSpaceRepository | undefined, deviceId: number, now = nowNs()): Promise<boolean> {
+  if (!store) return false;
+  const stored = await store.get(deviceId);
+  return !stored || now - stored.attemptedAtNs >= USED_SPACE_MAX_AGE_NS;
+}
+
 /** How texts name a device: its label, model and serial, or its identity. */
 export function deviceName(d: DeviceRow): string {
   const parts = [d.label && `"${d.label}"`, d.model, d.serial && `serial ${d.serial}`].filter(Boolean);
@@ -181,6 +190,16 @@ export class EventService {
       usedAttemptedAt: isoFromNs(stored?.attemptedAtNs ?? null),
       usedUnknown: stored ? stored.unknown : [NOT_MEASURED],
     };
+  }
+
+  /**
+   * After a scan, the map's used space is measured again when it could mislead: damage was found
+   * (the map is about to be looked at), or the last attempt is a day old. Otherwise a scan would
+   * pay seconds of allocation reading on a big disk every time.
+   */
+  async usedSpaceAfterScan(deviceId: number, damaged: boolean): Promise<void> {
+    if (!damaged && !(await usedSpaceDue(this.deps.usedSpace, deviceId))) return;
+    await this.recordUsedSpace(deviceId);
   }
 
   /**
