@@ -1,33 +1,27 @@
 #!/usr/bin/env node
 /** The `bitarr` command: wiring only. Errors are decided here, once. */
 import { BitarrError } from './domain/errors.js';
-import { dbCommand } from './cli/db.command.js';
-import { devicesCommand } from './cli/devices.command.js';
-import { eventCommand, eventsCommand } from './cli/events.command.js';
-import { filesCommand } from './cli/files.command.js';
-import { healthCommand } from './cli/health.command.js';
-import { historyCommand, showCommand } from './cli/history.command.js';
-import { mapCommand } from './cli/map.command.js';
-import { pluginsCommand } from './cli/plugins.command.js';
-import { EXIT_ERROR, scanCommand } from './cli/scan.command.js';
-import { serveCommand } from './cli/serve.command.js';
-import { smartCommand } from './cli/smart.command.js';
+type Command = (argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  serve: serveCommand,
-  scan: scanCommand,
-  history: historyCommand,
-  show: showCommand,
-  files: filesCommand,
-  devices: devicesCommand,
-  plugins: pluginsCommand,
-  map: mapCommand,
-  smart: smartCommand,
-  events: eventsCommand,
-  event: eventCommand,
-  health: healthCommand,
-  db: dbCommand,
+// Each command loads only its own modules: a scan must not pay for Koa, templates or the mappers.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./cli/serve.command.js')).serveCommand,
+  scan: async () => (await import('./cli/scan.command.js')).scanCommand,
+  history: async () => (await import('./cli/history.command.js')).historyCommand,
+  show: async () => (await import('./cli/history.command.js')).showCommand,
+  files: async () => (await import('./cli/files.command.js')).filesCommand,
+  devices: async () => (await import('./cli/devices.command.js')).devicesCommand,
+  plugins: async () => (await import('./cli/plugins.command.js')).pluginsCommand,
+  map: async () => (await import('./cli/map.command.js')).mapCommand,
+  smart: async () => (await import('./cli/smart.command.js')).smartCommand,
+  events: async () => (await import('./cli/events.command.js')).eventsCommand,
+  event: async () => (await import('./cli/events.command.js')).eventCommand,
+  health: async () => (await import('./cli/health.command.js')).healthCommand,
+  db: async () => (await import('./cli/db.command.js')).dbCommand,
 };
+
+/** Exit code of an error of use or environment (as `scan` documents). */
+const EXIT_ERROR = 2;
 
 const USAGE = `usage: bitarr <command> [options]
 
@@ -64,9 +58,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return name ? 0 : EXIT_ERROR;
   }
-  const command = COMMANDS[name];
-  if (!command) throw new BitarrError('usage', `unknown command "${name}"\n${USAGE}`);
-  return command(rest);
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) throw new BitarrError('usage', `unknown command "${name}"\n${USAGE}`);
+  return (await load())(rest);
 }
 
 // `bitarr scan --json | head` closes the pipe early: that is the reader's choice, not an error.
