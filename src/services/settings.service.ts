@@ -4,14 +4,8 @@
  */
 import { realpath } from 'node:fs/promises';
 import { usageError } from '../domain/errors.js';
-import { insideRoots, settingsFromStored, validateSettings, type SettingProblem, type Settings } from '../domain/settings.js';
+import { insideRoots, settingsFromStored, validateSettings, type Settings } from '../domain/settings.js';
 import type { SettingsRepository } from '../repositories/settings.repository.js';
-
-export class SettingsProblems extends Error {
-  constructor(readonly problems: SettingProblem[]) {
-    super(problems.map((p) => p.message).join('; '));
-  }
-}
 
 export class SettingsService {
   constructor(

@@ -1,7 +1,6 @@
 // The Docker CLI for the container test: whether this host can run it at all, and one way to
 // call docker that reports what went wrong. Only the containers and images a test made itself are
 // removed, by their id or the test's own tag.
-import test from 'ava';
 import { execFile } from 'node:child_process';
 import { hostCan } from '../lab/host.js';
 
@@ -38,23 +37,6 @@ export async function dockerMissing(): Promise<string | null> {
   } catch (error) {
     return `dockerd does not answer (${(error as Error).message.split('\n').slice(1).join(' ').trim()}); .ci/docker installs and starts it`;
   }
-}
-
-/**
- * AVA's `test` when `reason` is null. Otherwise each test fails in CI (a missing Docker there is a
- * broken pipeline) and is skipped elsewhere, with the reason printed once. Supports `(title, fn)`
- * and `.serial(title, fn)`.
- */
-export function testWhen(reason: string | null): typeof test {
-  if (reason === null) return test;
-  let announced = false;
-  const substitute = (title: string) => {
-    if (process.env.CI === 'true') return test(title, (t) => t.fail(`this host cannot run it: ${reason}`));
-    if (!announced) process.stderr.write(`container tests skipped: ${reason}\n`);
-    announced = true;
-    test.skip(title, () => undefined);
-  };
-  return Object.assign(substitute, { serial: substitute }) as unknown as typeof test;
 }
 
 /** `docker build` of `context` as `tag`; the image id. */

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScanJson } from '../helpers/bitarr.js';
 import { hostCan } from '../lab/host.js';
-import { buildImage, docker, dockerMissing, run, testWhen, waitHealthy } from './docker.js';
+import { buildImage, docker, dockerMissing, run, waitHealthy } from './docker.js';
+import { testWhen } from '../lab/ava.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // Ids no real account on a test machine has: nothing may end up owned by anyone else by accident.
@@ -21,7 +22,7 @@ const PGID = 23457;
 const TAG = `bitarr-test:${randomUUID().slice(0, 12)}`;
 
 const missing = await dockerMissing();
-const dockerTest = testWhen(missing);
+const dockerTest = testWhen(missing, 'container tests');
 
 interface Started {
   url: string;
@@ -164,7 +165,7 @@ dockerTest.serial('docker stop ends the appliance cleanly: exit 0 well within th
   t.regex(logs.stdout, /"msg":"stopped"/);
 });
 
-testWhen(hostCan('docker-compose'))('compose.example.yml is a valid compose file that mounts the data read-only under /mnt', async (t) => {
+testWhen(hostCan('docker-compose'), 'container tests')('compose.example.yml is a valid compose file that mounts the data read-only under /mnt', async (t) => {
   await t.notThrowsAsync(run('docker-compose', ['-f', 'compose.example.yml', 'config', '-q'], { cwd: ROOT }));
   const text = await readFile(join(ROOT, 'compose.example.yml'), 'utf8');
   const dataMounts = text.split('\n').filter((line) => /^\s*-\s*[^#\s]+:\/mnt\//.test(line));

@@ -54,7 +54,7 @@ test('a schedule from the form: bad cron, bad time and folders outside the scan 
     t.is(r.status, 400);
     t.regex(r.text, /is not mounted inside the folders Bitarr may scan/);
     t.notRegex((await c.get('/schedules')).text, new RegExp(`value="device:${rootDisk.id}"`), 'and it is not offered');
-  }
+  } else t.log('no device of this host is mounted at /: the refusal of a device outside the scan roots was not checked here');
   t.is(await count(app.dir, 'schedules'), 0);
 
   const made = await c.submit('/schedules', { name: 'Photos <weekly>', target: `root:${data}`, preset: 'weekly', time: '02:30', maxRuntimeMinutes: '90' });

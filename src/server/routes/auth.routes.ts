@@ -1,13 +1,11 @@
 /** First-run setup, login and logout. */
 import { Router } from '@koa/router';
-import type { Context } from 'koa';
 import { notFoundError } from '../../domain/errors.js';
 import { MIN_PASSWORD_LENGTH, type AuthService } from '../../services/auth.service.js';
 import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from '../auth.middleware.js';
 import { render, seeOther } from '../render.js';
+import { body, text } from '../params.js';
 
-const body = (ctx: Context) => ((ctx.request as { body?: Record<string, unknown> }).body ?? {}) as Record<string, unknown>;
-const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
 export function authRoutes(auth: AuthService): Router {
   const router = new Router();

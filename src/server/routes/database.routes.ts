@@ -5,21 +5,12 @@
  */
 import { Readable } from 'node:stream';
 import { Router } from '@koa/router';
-import type { Context } from 'koa';
-import { notFoundError } from '../../domain/errors.js';
 import { BACKUP_NAME } from '../../repositories/backup.repository.js';
 import { findingsCsv, findingsJson, type BackupService, type RestorePlan } from '../../services/backup.service.js';
 import { render, seeOther, wantsFragment } from '../render.js';
+import { body, idParam } from '../params.js';
 
-const body = (ctx: Context) => ((ctx.request as { body?: Record<string, unknown> }).body ?? {}) as Record<string, unknown>;
 const RECENT_SCANS = 20;
-
-/** A scan id from the URL: anything but a positive integer is a scan that does not exist. */
-function scanId(text: string | undefined): number {
-  const id = Number(text);
-  if (!/^\d+$/.test(text ?? '') || !Number.isSafeInteger(id) || id <= 0) throw notFoundError(`no scan ${text}`);
-  return id;
-}
 
 /** A name from a query string, shown back only if it is a backup's name. */
 const shownName = (v: unknown) => (typeof v === 'string' && BACKUP_NAME.test(v) ? v : null);
@@ -72,7 +63,7 @@ export function databaseRoutes(backups: BackupService): Router {
   });
 
   router.get('/scans/:id/findings.csv', async (ctx) => {
-    const { scanId: id, findings } = await backups.findings(scanId(ctx.params.id));
+    const { scanId: id, findings } = await backups.findings(idParam(ctx.params.id, 'scan'));
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Content-Disposition', `attachment; filename="bitarr-scan-${id}-findings.csv"`);
     ctx.type = 'text/csv; charset=utf-8; header=present';
@@ -80,7 +71,7 @@ export function databaseRoutes(backups: BackupService): Router {
   });
 
   router.get('/api/v1/scans/:id/findings', async (ctx) => {
-    const { scanId: id, findings } = await backups.findings(scanId(ctx.params.id));
+    const { scanId: id, findings } = await backups.findings(idParam(ctx.params.id, 'scan'));
     ctx.set('Cache-Control', 'no-store');
     ctx.type = 'application/json; charset=utf-8';
     ctx.body = Readable.from(findingsJson(id, findings));

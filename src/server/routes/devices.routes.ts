@@ -16,6 +16,7 @@ import { deviceNames, eventJson, mapBars } from '../../services/event-view.js';
 import type { EventService } from '../../services/event.service.js';
 import { withoutSmart, type HealthService } from '../../services/health.service.js';
 import { bytes, render, seeOther, wantsFragment } from '../render.js';
+import { idParam } from '../params.js';
 
 /** A device's latest scans, newest first: those with a root on it. */
 export type RecentScans = (deviceId: number, limit: number) => Promise<ScanRow[]>;
@@ -28,12 +29,6 @@ const isoFromNs = (ns: bigint | null) => (ns === null ? null : new Date(Number(n
 
 export const healthJson = (h: HealthRow | null) =>
   h && { verdict: h.verdict, score: h.score, reasons: h.reasons, counters: h.counters, checkedAt: isoFromNs(h.collectedAtNs) };
-
-function deviceId(text: string | undefined): number {
-  const id = Number(text);
-  if (!/^\d+$/.test(text ?? '') || !Number.isSafeInteger(id) || id <= 0) throw notFoundError(`no storage device ${text}`);
-  return id;
-}
 
 /** "3 hours ago": how old a recorded measurement is, in the largest whole unit. */
 function age(iso: string | null, nowMs = Date.now()): string | null {
@@ -124,11 +119,11 @@ export function devicesRoutes(devices: DeviceService, events: EventService, heal
     };
   };
 
-  router.get('/devices/:id', async (ctx) => render(ctx, await pageView(deviceId(ctx.params.id))));
+  router.get('/devices/:id', async (ctx) => render(ctx, await pageView(idParam(ctx.params.id, 'storage device'))));
 
   /** Runs a health check and measures the used space now: plain form → 303 back, htmx → the health card (and the map). */
   router.post('/devices/:id/health', async (ctx) => {
-    const id = deviceId(ctx.params.id);
+    const id = idParam(ctx.params.id, 'storage device');
     // Set before acting: a refusal (409: another machine's device, one not connected) comes back in the card.
     ctx.state.form = await pageView(id);
     await health.checkNow(id);
@@ -138,7 +133,7 @@ export function devicesRoutes(devices: DeviceService, events: EventService, heal
   });
 
   router.post('/api/v1/devices/:id/health', async (ctx) => {
-    const id = deviceId(ctx.params.id);
+    const id = idParam(ctx.params.id, 'storage device');
     await health.checkNow(id);
     await events.recordUsedSpace(id);
     const { health: latest, smart } = await load(id);
@@ -146,7 +141,7 @@ export function devicesRoutes(devices: DeviceService, events: EventService, heal
   });
 
   router.get('/api/v1/devices/:id', async (ctx) => {
-    const { device, health: latest, smart, trends, map, scans } = await load(deviceId(ctx.params.id));
+    const { device, health: latest, smart, trends, map, scans } = await load(idParam(ctx.params.id, 'storage device'));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { device: deviceJson(device), health: latest, smart, trends: { score: trends.score, series: trends.series }, deviceMap: map, scans };
   });

@@ -12,18 +12,11 @@ import type { DeviceService } from '../../services/device.service.js';
 import { deviceNames, eventDetailJson, eventJson, sectorRange } from '../../services/event-view.js';
 import type { EventService } from '../../services/event.service.js';
 import { render, seeOther, wantsFragment } from '../render.js';
+import { body, idParam } from '../params.js';
 
 const ACTIONS: Record<string, LifecycleAction> = { acknowledge: 'acknowledge', resolve: 'resolve', dismiss: 'dismiss' };
 const NOTE_LIMIT = 2000;
 
-const body = (ctx: Context) => ((ctx.request as { body?: Record<string, unknown> }).body ?? {}) as Record<string, unknown>;
-
-/** An event id from the URL: anything but a positive integer is an event that does not exist. */
-function eventId(text: string | undefined): number {
-  const id = Number(text);
-  if (!/^\d+$/.test(text ?? '') || !Number.isSafeInteger(id) || id <= 0) throw notFoundError(`no bitrot event ${text}`);
-  return id;
-}
 
 const showAll = (ctx: Context) => ctx.query.all === '1' || ctx.query.all === 'true';
 
@@ -62,10 +55,10 @@ export function eventsRoutes(events: EventService, devices: DeviceService): Rout
     render(ctx, { page: 'events', fragment: 'events', data: { events: await listed(all), all } });
   });
 
-  router.get('/events/:id', async (ctx) => render(ctx, await detailView(eventId(ctx.params.id))));
+  router.get('/events/:id', async (ctx) => render(ctx, await detailView(idParam(ctx.params.id, 'bitrot event'))));
 
   router.post('/events/:id/:action', async (ctx) => {
-    const id = eventId(ctx.params.id);
+    const id = idParam(ctx.params.id, 'bitrot event');
     const action = ACTIONS[ctx.params.action ?? ''];
     if (!action) throw notFoundError(`no action "${ctx.params.action}" for an event: acknowledge, resolve or dismiss`);
     const raw = body(ctx).note;
@@ -84,7 +77,7 @@ export function eventsRoutes(events: EventService, devices: DeviceService): Rout
   });
 
   router.post('/api/v1/events/:id/:action', async (ctx) => {
-    const id = eventId(ctx.params.id);
+    const id = idParam(ctx.params.id, 'bitrot event');
     const action = ACTIONS[ctx.params.action ?? ''];
     if (!action) throw notFoundError(`no action "${ctx.params.action}" for an event: acknowledge, resolve or dismiss`);
     const raw = body(ctx).note;
@@ -97,7 +90,7 @@ export function eventsRoutes(events: EventService, devices: DeviceService): Rout
   });
 
   router.get('/api/v1/events/:id', async (ctx) => {
-    const e = await events.get(eventId(ctx.params.id));
+    const e = await events.get(idParam(ctx.params.id, 'bitrot event'));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = await eventDetailJson(events, e, await names([e]));
   });

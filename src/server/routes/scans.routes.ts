@@ -6,7 +6,7 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { ALGORITHMS, parseAlgorithm } from '../../domain/algorithms.js';
-import { conflictError, notFoundError, usageError } from '../../domain/errors.js';
+import { conflictError, usageError } from '../../domain/errors.js';
 import { FINDING_STATUSES, type FindingStatus } from '../../domain/findings.js';
 import type { ScanStatus, ScanTrigger } from '../../repositories/scan.repository.js';
 import type { DeviceService } from '../../services/device.service.js';
@@ -16,6 +16,7 @@ import { countChips, duration, progressJson, scanJson } from '../../services/sca
 import type { SettingsService } from '../../services/settings.service.js';
 import { render, seeOther, wantsFragment } from '../render.js';
 import { progressStream } from '../sse.js';
+import { body, text, idParam } from '../params.js';
 
 export const FINDINGS_PER_PAGE = 25;
 const HISTORY_PER_PAGE = 30;
@@ -32,15 +33,7 @@ export interface ScansDeps {
   closing: AbortSignal;
 }
 
-const body = (ctx: Context) => ((ctx.request as { body?: Record<string, unknown> }).body ?? {}) as Record<string, unknown>;
-const text = (v: unknown) => (typeof v === 'string' ? v : '');
 const one = (v: unknown) => (Array.isArray(v) ? v[0] : v) as string | undefined;
-
-function positive(textValue: string | undefined, what: string): number {
-  const n = Number(textValue);
-  if (!/^\d+$/.test(textValue ?? '') || !Number.isSafeInteger(n) || n <= 0) throw notFoundError(`no ${what} ${textValue}`);
-  return n;
-}
 
 function pageNumber(v: string | undefined): number {
   if (v === undefined || v === '') return 1;
@@ -106,8 +99,8 @@ export function scansRoutes(deps: ScansDeps): Router {
       limit: HISTORY_PER_PAGE + 1,
       status: (status || undefined) as ScanStatus | undefined,
       trigger: (trigger || undefined) as ScanTrigger | undefined,
-      deviceId: device ? positive(device, 'storage device') : undefined,
-      before: before ? positive(before, 'scan') : undefined,
+      deviceId: device ? idParam(device, 'storage device') : undefined,
+      before: before ? idParam(before, 'scan') : undefined,
     };
     const list = await query.history(filter);
     const more = list.length > HISTORY_PER_PAGE;
@@ -172,16 +165,16 @@ export function scansRoutes(deps: ScansDeps): Router {
     };
   };
 
-  router.get('/scans/:id', async (ctx) => render(ctx, await detailView(ctx, positive(ctx.params.id, 'scan'))));
+  router.get('/scans/:id', async (ctx) => render(ctx, await detailView(ctx, idParam(ctx.params.id, 'scan'))));
 
   router.get('/scans/:id/progress', async (ctx) => {
-    const id = positive(ctx.params.id, 'scan');
+    const id = idParam(ctx.params.id, 'scan');
     await query.summary(id);
     progressStream(ctx, { manager, id, closing: deps.closing });
   });
 
   router.post('/scans/:id/stop', async (ctx) => {
-    const id = positive(ctx.params.id, 'scan');
+    const id = idParam(ctx.params.id, 'scan');
     await query.summary(id);
     const live = manager.stop(id, `stopped by ${ctx.state.user.username} from the web; resume it to continue`);
     if (!live) throw conflictError(`scan ${id} is not running`);
@@ -190,7 +183,7 @@ export function scansRoutes(deps: ScansDeps): Router {
   });
 
   router.post('/scans/:id/resume', async (ctx) => {
-    const id = positive(ctx.params.id, 'scan');
+    const id = idParam(ctx.params.id, 'scan');
     const { scan, roots } = await query.summary(id);
     if (scan.status !== 'interrupted' && scan.status !== 'aborted') throw conflictError(`scan ${id} is ${scan.status}: only an interrupted or aborted scan can be resumed`);
     const started = await manager.start({ roots: roots.map((r) => r.path), resume: true, trigger: 'web' });
@@ -205,7 +198,7 @@ export function scansRoutes(deps: ScansDeps): Router {
   });
 
   router.get('/api/v1/scans/:id', async (ctx) => {
-    const id = positive(ctx.params.id, 'scan');
+    const id = idParam(ctx.params.id, 'scan');
     const v = await detailView(ctx, id);
     ctx.set('Cache-Control', 'no-store');
     const d = v.data;
@@ -227,7 +220,7 @@ export function scansRoutes(deps: ScansDeps): Router {
   });
 
   router.post('/api/v1/scans/:id/stop', async (ctx) => {
-    const id = positive(ctx.params.id, 'scan');
+    const id = idParam(ctx.params.id, 'scan');
     await query.summary(id);
     const live = manager.stop(id, `stopped by ${ctx.state.user.username} through the API; resume it to continue`);
     if (!live) throw conflictError(`scan ${id} is not running`);

@@ -6,22 +6,14 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { ALGORITHMS } from '../../domain/algorithms.js';
-import { notFoundError } from '../../domain/errors.js';
 import { PRESETS, presetOf, type ScheduleForm } from '../../domain/schedules.js';
 import { insideRoots } from '../../domain/settings.js';
 import type { DeviceService } from '../../services/device.service.js';
 import type { ScheduleService, ScheduleView } from '../../services/schedule.service.js';
 import type { SettingsService } from '../../services/settings.service.js';
 import { render, seeOther, wantsFragment } from '../render.js';
+import { body, text, idParam } from '../params.js';
 
-const body = (ctx: Context) => ((ctx.request as { body?: Record<string, unknown> }).body ?? {}) as Record<string, unknown>;
-const text = (v: unknown) => (typeof v === 'string' ? v : '');
-
-function scheduleId(t: string | undefined): number {
-  const n = Number(t);
-  if (!/^\d+$/.test(t ?? '') || !Number.isSafeInteger(n) || n <= 0) throw notFoundError(`no schedule ${t}`);
-  return n;
-}
 
 const EMPTY_FORM = { name: '', target: '', preset: 'weekly', time: '03:00', cron: '', algorithm: '', excludes: '', maxRuntimeMinutes: '' };
 
@@ -94,22 +86,22 @@ export function schedulesRoutes(schedules: ScheduleService, devices: DeviceServi
   });
 
   router.post('/schedules/:id/enable', async (ctx) => {
-    await schedules.setEnabled(scheduleId(ctx.params.id), true);
+    await schedules.setEnabled(idParam(ctx.params.id, 'schedule'), true);
     await done(ctx);
   });
 
   router.post('/schedules/:id/disable', async (ctx) => {
-    await schedules.setEnabled(scheduleId(ctx.params.id), false);
+    await schedules.setEnabled(idParam(ctx.params.id, 'schedule'), false);
     await done(ctx);
   });
 
   router.post('/schedules/:id/delete', async (ctx) => {
-    await schedules.remove(scheduleId(ctx.params.id));
+    await schedules.remove(idParam(ctx.params.id, 'schedule'));
     await done(ctx);
   });
 
   router.post('/schedules/:id/run', async (ctx) => {
-    const id = scheduleId(ctx.params.id);
+    const id = idParam(ctx.params.id, 'schedule');
     ctx.state.form = await view();
     const r = await schedules.runNow(id);
     if (wantsFragment(ctx)) return render(ctx, await view({ notice: `Started scan #${r.scanId}.` }));
@@ -129,20 +121,20 @@ export function schedulesRoutes(schedules: ScheduleService, devices: DeviceServi
   });
 
   router.get('/api/v1/schedules/:id', async (ctx) => {
-    ctx.body = scheduleJson(await schedules.get(scheduleId(ctx.params.id)));
+    ctx.body = scheduleJson(await schedules.get(idParam(ctx.params.id, 'schedule')));
   });
 
   router.put('/api/v1/schedules/:id', async (ctx) => {
-    ctx.body = scheduleJson(await schedules.update(scheduleId(ctx.params.id), body(ctx) as ScheduleForm));
+    ctx.body = scheduleJson(await schedules.update(idParam(ctx.params.id, 'schedule'), body(ctx) as ScheduleForm));
   });
 
   router.delete('/api/v1/schedules/:id', async (ctx) => {
-    await schedules.remove(scheduleId(ctx.params.id));
+    await schedules.remove(idParam(ctx.params.id, 'schedule'));
     ctx.status = 204;
   });
 
   router.post('/api/v1/schedules/:id/run', async (ctx) => {
-    const r = await schedules.runNow(scheduleId(ctx.params.id));
+    const r = await schedules.runNow(idParam(ctx.params.id, 'schedule'));
     ctx.status = 202;
     ctx.body = r;
   });

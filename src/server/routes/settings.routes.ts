@@ -11,9 +11,8 @@ import { SETTING_KEYS, type Settings } from '../../domain/settings.js';
 import type { AuthService } from '../../services/auth.service.js';
 import type { SettingsService } from '../../services/settings.service.js';
 import { render, seeOther, wantsFragment } from '../render.js';
+import { body, text } from '../params.js';
 
-const body = (ctx: Context) => ((ctx.request as { body?: Record<string, unknown> }).body ?? {}) as Record<string, unknown>;
-const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
 /** The form's fields as the user typed them (for re-showing after a refusal). */
 const formOf = (s: Settings) => ({ ...s, scanRoots: s.scanRoots.join('\n') });
