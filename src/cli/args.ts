@@ -14,23 +14,18 @@ const replacer = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString
 
 /**
  * Writes `{...head, [key]: [items...]}` as one JSON object without holding the items in memory:
- * items are serialised a few thousand at a time, one write each (a first scan lists every file).
+ * the items come already serialised, comma-joined, a chunk at a time (a first scan lists every file).
  */
-export async function writeJsonStream(out: NodeJS.WritableStream, head: object, key: string, items: AsyncIterable<unknown>) {
+export async function writeJsonChunks(out: NodeJS.WritableStream, head: object, key: string, chunks: AsyncIterable<string>) {
   const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r())));
   const headText = JSON.stringify(head, replacer);
-  let chunk = `${headText.slice(0, -1)}${headText.length > 2 ? ',' : ''}${JSON.stringify(key)}:[`;
+  await write(`${headText.slice(0, -1)}${headText.length > 2 ? ',' : ''}${JSON.stringify(key)}:[`);
   let first = true;
-  let n = 0;
-  for await (const item of items) {
-    chunk += (first ? '' : ',') + JSON.stringify(item);
+  for await (const chunk of chunks) {
+    await write((first ? '' : ',') + chunk);
     first = false;
-    if (++n % 2000 === 0) {
-      await write(chunk);
-      chunk = '';
-    }
   }
-  await write(chunk + ']}\n');
+  await write(']}\n');
 }
 
 export function positiveInt(value: unknown, name: string): number {

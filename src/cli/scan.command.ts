@@ -13,7 +13,7 @@ import { scannedDevices } from '../services/scan-manager.service.js';
 import { usedSpaceDue, type EventChange } from '../services/event.service.js';
 import { UsedSpaceRepository } from '../repositories/used-space.repository.js';
 import { bytes, duration, int, isoFromNs } from './format.js';
-import { parse, parseRate, writeJsonStream } from './args.js';
+import { parse, parseRate, writeJsonChunks } from './args.js';
 import { ProgressLine } from './progress.js';
 
 export const EXIT_OK = 0;
@@ -123,7 +123,7 @@ async function printJson(o: ScanOutcome, query: ScanQueryService, host: { id: st
     timing: o.timing,
     events: events.map((e) => ({ id: e.eventId, deviceId: e.deviceId, change: e.change, severity: e.severity, files: e.files })),
   };
-  await writeJsonStream(process.stdout, head, 'findings', query.allFindings(s.id));
+  await writeJsonChunks(process.stdout, head, 'findings', query.findingsJson(s.id));
 }
 
 const SHOWN = 20;

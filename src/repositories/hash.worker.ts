@@ -72,7 +72,12 @@ function dropCachedPages(path: string): boolean {
 
 const moved = (a: BigIntStats, b: BigIntStats) => a.size !== b.size || a.mtimeNs !== b.mtimeNs || a.ctimeNs !== b.ctimeNs;
 
-function hashFile(job: HashJob): HashResult {
+/**
+ * `expected`: the baseline's fingerprint. A read that equals it is settled without the second
+ * fstat: the bytes read are the verified ones, so a write racing the read changes nothing about
+ * that verdict (the next scan sees the write). A verify then costs one stat a file, not two.
+ */
+function hashFile(job: HashJob, expected: string | null): HashResult {
   const cacheBypassed = job.bypassCache ? dropCachedPages(job.path) : undefined;
   const readStartedNs = nowNs();
   const fd = open(job.path);
@@ -96,6 +101,10 @@ function hashFile(job: HashJob): HashResult {
       }
     }
     const hash = hasher.digest();
+    if (expected !== null && done === size && !job.bypassCache) {
+      const read = success(job, 'file', before, hash, readStartedNs, false, undefined, cacheBypassed);
+      if (fingerprintOf(read) === expected) return read;
+    }
     const after = fstatSync(fd, { bigint: true });
     const changed = moved(before, after);
     return success(job, 'file', after, hash, readStartedNs, changed, !changed && done < size ? done : undefined, cacheBypassed);
@@ -138,9 +147,9 @@ function kindOf(s: BigIntStats): string {
   return 'file';
 }
 
-function run(job: HashJob): HashResult {
+function run(job: HashJob, expected: string | null): HashResult {
   try {
-    return job.kind === 'symlink' ? hashSymlink(job) : hashFile(job);
+    return job.kind === 'symlink' ? hashSymlink(job) : hashFile(job, expected);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // A read that failed half-way leaves state in the hasher; start the next file clean.
@@ -200,7 +209,7 @@ async function handle(jobs: HashJob[], matching: Promise<Array<BaselineMatch | u
     const baseline = known?.[i];
     // A resumed scan skips what it already settled before it stopped.
     if (config.lookup?.resuming && baseline?.lastSeenScanId === config.lookup.scanId && !job.bypassCache) return { id: job.id, ok: 'settled' };
-    const r = run(job);
+    const r = run(job, baseline?.fingerprint ?? null);
     if (known === null) return r;
     // Set on the result rather than spread into a new one: this runs for every file of a verify.
     const result = r as HashSuccess | HashFailure;

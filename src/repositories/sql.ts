@@ -32,9 +32,8 @@ export const nowNs = () => BigInt(Date.now()) * 1_000_000n;
  * compiles and quotes every column of every row, which was most of a small-file scan's main
  * thread time (bench/).
  */
-export function multiRowInsert(table: string, cols: readonly string[], suffix = '') {
+export function multiRowInsert(table: string, cols: readonly string[], suffix = '', tuple = `(${cols.map(() => '?').join(',')})`) {
   const cache = new Map<number, string>();
-  const tuple = `(${cols.map(() => '?').join(',')})`;
   return (rows: number) => {
     let sql = cache.get(rows);
     if (!sql) {
@@ -43,4 +42,48 @@ export function multiRowInsert(table: string, cols: readonly string[], suffix = 
     }
     return sql;
   };
+}
+
+interface PreparedStatement {
+  run(params: unknown[], cb: (err: Error | null) => void): void;
+  finalize(cb: (err: Error | null) => void): void;
+}
+interface SqliteConnection {
+  prepare(sql: string, cb: (err: Error | null) => void): PreparedStatement;
+}
+
+/**
+ * Runs one statement once per parameter set inside a transaction. On SQLite it is prepared once
+ * on the transaction's own connection and finalized before returning: a first scan's 500-row
+ * INSERTs were each parsed anew and re-scanned by knex for placeholders, which cost more than
+ * SQLite's own work (bench/). Elsewhere it is knex raw.
+ */
+export async function runMany(trx: Knex, sql: string, paramSets: readonly unknown[][]): Promise<void> {
+  if (paramSets.length === 0) return;
+  if (!trx.isTransaction) return trx.transaction((t) => runMany(t, sql, paramSets));
+  if (trx.client.config.client !== 'sqlite3') {
+    for (const params of paramSets) await trx.raw(sql, params as Knex.RawBinding[]);
+    return;
+  }
+  // Inside a transaction knex hands back the transaction's connection and never releases it here.
+  const conn = (await trx.client.acquireConnection()) as SqliteConnection;
+  let prepareError: Error | null = null;
+  const stmt = conn.prepare(sql, (err) => {
+    prepareError ??= err;
+  });
+  const runs = paramSets.map((params) => new Promise<void>((resolve, reject) => stmt.run(params, (err) => (err ? reject(err) : resolve()))));
+  // All settle before the statement is finalized, so no run is left behind a failed one.
+  const outcomes = await Promise.allSettled(runs);
+  await new Promise<void>((resolve) => stmt.finalize(() => resolve()));
+  if (prepareError) throw prepareError;
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** Rows in full-size chunks and one remainder: at most two distinct statements per call. */
+export function rowChunks<T>(rows: readonly T[], size = BATCH): { full: T[][]; rest: T[] } {
+  const fullCount = Math.floor(rows.length / size) * size;
+  const full: T[][] = [];
+  for (let i = 0; i < fullCount; i += size) full.push(rows.slice(i, i + size) as T[]);
+  return { full, rest: rows.slice(fullCount) as T[] };
 }

@@ -83,6 +83,11 @@ export class ScanQueryService {
     }
   }
 
+  /** The same findings as allFindings, as comma-joined JSON text a page at a time. */
+  findingsJson(id: number): AsyncGenerator<string> {
+    return this.findings.jsonPages(id);
+  }
+
   async files(path: string, page: number, perPage: number): Promise<BaselineRow[]> {
     // Keyset pages: walk to the requested one (pages are cheap index range reads).
     let after: string | null = null;

@@ -19,6 +19,9 @@ export class ScanWriter {
   private seen: string[] = [];
   private subtrees: string[] = [];
   private findings: FindingWrite[] = [];
+  /** Paths of `new` files by root id, whose baselines are in `baselines` (see finding()). */
+  private newPaths = new Map<number, string[]>();
+  private newCount = 0;
   private chain: Promise<void> = Promise.resolve();
   private lastFlush = Date.now();
   private failure: unknown = null;
@@ -72,8 +75,19 @@ export class ScanWriter {
     this.findings.push(f);
   }
 
+  /**
+   * A `new` finding whose baseline, from the same read, is queued in this batch: written by path
+   * from that baseline (FindingRepository.insertNewFromBaselines).
+   */
+  newFinding(rootId: number, path: string) {
+    let paths = this.newPaths.get(rootId);
+    if (!paths) this.newPaths.set(rootId, (paths = []));
+    paths.push(path);
+    this.newCount++;
+  }
+
   get pendingRows() {
-    return this.baselines.length + this.verifiedIds.length + this.seen.length + this.findings.length + this.subtrees.length;
+    return this.baselines.length + this.verifiedIds.length + this.seen.length + this.findings.length + this.newCount + this.subtrees.length;
   }
 
   /** Flushes when enough has piled up or enough time has passed; never more than one at a time. */
@@ -90,6 +104,7 @@ export class ScanWriter {
       seen: this.seen,
       subtrees: this.subtrees,
       findings: this.findings,
+      newPaths: this.newPaths,
     };
     const progress = { counts: { ...this.counts }, filesDone: this.filesDone, bytesDone: this.bytesDone };
     this.baselines = [];
@@ -98,6 +113,8 @@ export class ScanWriter {
     this.seen = [];
     this.subtrees = [];
     this.findings = [];
+    this.newPaths = new Map();
+    this.newCount = 0;
     this.lastFlush = Date.now();
     this.chain = this.chain.then(async () => {
       const t0 = performance.now();
@@ -107,6 +124,7 @@ export class ScanWriter {
         await this.repos.baselines.markSeen(trx, batch.seen, this.scanId);
         for (const dir of batch.subtrees) await this.repos.baselines.markSubtreeSeen(trx, dir, this.scanId);
         await this.repos.findings.insert(trx, batch.findings);
+        for (const [rootId, paths] of batch.newPaths) await this.repos.findings.insertNewFromBaselines(trx, this.scanId, rootId, paths);
         await this.repos.scans.saveProgress(trx, this.scanId, progress);
       });
       this.writeMs += performance.now() - t0;
