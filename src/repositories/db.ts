@@ -15,6 +15,7 @@ import * as m004 from '../../migrations/20261125_004_smart_device_type.js';
 import * as m005 from '../../migrations/20261125_005_auth.js';
 import * as m006 from '../../migrations/20261125_006_appliance.js';
 import * as m007 from '../../migrations/20261125_007_used_space.js';
+import * as m008 from '../../migrations/20261125_008_baselines_unindexed_last_seen.js';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125_001_engine': m001,
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125_005_auth': m005,
   '20261125_006_appliance': m006,
   '20261125_007_used_space': m007,
+  '20261125_008_baselines_unindexed_last_seen': m008,
 };
 
 /** The append-only migration list, for SQLite here and for the PostgreSQL test. */

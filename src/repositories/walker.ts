@@ -21,7 +21,11 @@ interface PendingDir {
   exclusions: Exclusions;
 }
 
-export async function* walk(root: string, mountPoints: ReadonlySet<string>, exclusions: Exclusions): AsyncGenerator<WalkEntry> {
+/**
+ * Yields each directory's entries as one array: a generator step per file was a visible share of
+ * the main thread on small files (200k awaits), a step per directory is not.
+ */
+export async function* walk(root: string, mountPoints: ReadonlySet<string>, exclusions: Exclusions): AsyncGenerator<WalkEntry[]> {
   const stack: PendingDir[] = [{ path: root, rel: '', exclusions }];
   while (stack.length) {
     const dir = stack.pop()!;
@@ -30,7 +34,7 @@ export async function* walk(root: string, mountPoints: ReadonlySet<string>, excl
       names = await readDir(dir.path);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      yield { kind: 'unwalked-dir', path: dir.path, rel: dir.rel, reason: 'error', code: e.code, message: e.message };
+      yield [{ kind: 'unwalked-dir', path: dir.path, rel: dir.rel, reason: 'error', code: e.code, message: e.message }];
       continue;
     }
     let rules = dir.exclusions;
@@ -41,24 +45,28 @@ export async function* walk(root: string, mountPoints: ReadonlySet<string>, excl
         // An unreadable ignore file excludes nothing; the file itself is still verified below.
       }
     }
+    const entries: WalkEntry[] = [];
     const subdirs: PendingDir[] = [];
+    // Names never contain '/', and walked paths are already normal: no path.join per entry.
+    const prefix = dir.path.endsWith('/') ? dir.path : dir.path + '/';
     for (const { name, type } of names) {
-      const path = join(dir.path, name);
+      const path = prefix + name;
       const rel = dir.rel ? `${dir.rel}/${name}` : name;
       const isDir = type === 'dir';
       if (rules.excludes(rel, isDir)) {
-        yield { kind: 'unwalked-dir', path, rel, reason: 'excluded' };
+        entries.push({ kind: 'unwalked-dir', path, rel, reason: 'excluded' });
         continue;
       }
       if (isDir) {
-        if (mountPoints.has(path)) yield { kind: 'unwalked-dir', path, rel, reason: 'other-filesystem' };
+        if (mountPoints.has(path)) entries.push({ kind: 'unwalked-dir', path, rel, reason: 'other-filesystem' });
         else subdirs.push({ path, rel, exclusions: rules });
       } else if (type === 'file' || type === 'symlink') {
-        yield { kind: type, path, rel };
+        entries.push({ kind: type, path, rel });
       } else {
-        yield { kind: 'special', path, rel, what: type };
+        entries.push({ kind: 'special', path, rel, what: type });
       }
     }
+    if (entries.length) yield entries;
     for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]);
   }
 }

@@ -176,19 +176,22 @@ export class ScanRun {
   private async walkRoot(root: RootCtx) {
     let batch: Array<WalkEntry & { kind: EntryKind }> = [];
     const mountPoints = new Set((await readMountTable()).map((m) => m.mountPoint).filter((p) => p !== root.row.path));
-    for await (const e of walk(root.row.path, mountPoints, this.opts.exclusions)) {
-      if (this.halted) break;
-      if (e.kind === 'unwalked-dir') await this.onUnwalked(root, e);
-      else if (e.kind === 'special') {
-        this.writer.markSeen(e.path);
-        this.outcomes.note(root, e.path, 'skipped', `a ${e.what}, not a regular file: not verified`, 0n);
-      } else {
-        batch.push(e);
-        if (batch.length >= WALK_BATCH) {
-          await this.dispatchSoon(root, batch);
-          batch = [];
+    for await (const entries of walk(root.row.path, mountPoints, this.opts.exclusions)) {
+      for (const e of entries) {
+        if (this.halted) break;
+        if (e.kind === 'unwalked-dir') await this.onUnwalked(root, e);
+        else if (e.kind === 'special') {
+          this.writer.markSeen(e.path);
+          this.outcomes.note(root, e.path, 'skipped', `a ${e.what}, not a regular file: not verified`, 0n);
+        } else {
+          batch.push(e);
+          if (batch.length >= WALK_BATCH) {
+            await this.dispatchSoon(root, batch);
+            batch = [];
+          }
         }
       }
+      if (this.halted) break;
       // Backpressure only when the writer falls far behind; flushes otherwise run beside the walk.
       if (this.writer.pendingRows >= 50_000) await this.writer.flush();
     }
