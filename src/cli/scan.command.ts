@@ -10,7 +10,7 @@ import { DEFAULT_EVENT_SETTINGS } from '../domain/events/index.js';
 import { ScanRepository } from '../repositories/scan.repository.js';
 import { RetentionService } from '../services/retention.service.js';
 import { scannedDevices } from '../services/scan-manager.service.js';
-import { usedSpaceDue, type EventChange } from '../services/event.service.js';
+import { usedSpaceDue, type EventChange, type EventService } from '../services/event.service.js';
 import { UsedSpaceRepository } from '../repositories/used-space.repository.js';
 import { bytes, duration, int, isoFromNs } from './format.js';
 import { parse, parseRate, writeJsonChunks } from './args.js';
@@ -53,6 +53,19 @@ export async function scanCommand(argv: string[]): Promise<number> {
       resume: Boolean(values.resume),
       maxRate,
     });
+    // The device map's used space, when its last measurement is a day old, is measured beside the
+    // scan: reading a big disk's allocation takes seconds, which the scan of that disk hides.
+    let events: Promise<EventService> | null = null;
+    const eventsOf = () =>
+      (events ??= loadPlugins(ctx.config).then((plugins) =>
+        eventService(ctx, plugins, (device) => healthService(ctx).growthNow(device), { ...DEFAULT_EVENT_SETTINGS, gapBytes: settings.clusterGapBytes }),
+      ));
+    const store = new UsedSpaceRepository(ctx.db);
+    // Settled at once, so a failure waits for the scan's end instead of ending the process.
+    const measuredBeside = measureUsedSpace(handle.deviceIds, store, eventsOf).then(
+      (ids) => ({ ids, error: null }),
+      (error: unknown) => ({ ids: new Set<number>(), error }),
+    );
     const progress = new ProgressLine(process.stderr, handle.progress);
     let stoppedBySignal = false;
     const onSignal = (sig: string) => {
@@ -71,20 +84,19 @@ export async function scanCommand(argv: string[]): Promise<number> {
     // Damage becomes bitrot events (placed on the disk, grouped, explained) before anything is printed.
     const alarmCount = [...ALARM_STATUSES].reduce((n, st) => n + (outcome.scan.counts[st] ?? 0), 0);
     const damaged = alarmCount > 0 && outcome.status !== 'aborted';
-    // The device map's used space: measured after a scan when damage was found or it is a day old.
-    const store = new UsedSpaceRepository(ctx.db);
-    const due = outcome.status === 'aborted' ? [] : await filterAsync(scannedDevices(outcome), async (id) => damaged || (await usedSpaceDue(store, id)));
-    let events: EventChange[] = [];
+    const { ids: measured, error: measureError } = await measuredBeside;
+    if (measureError) throw measureError;
+    let changes: EventChange[] = [];
     // All plugins (mappers too) only when there is something to place on a disk: a clean scan stays quick.
-    if (damaged || due.length) {
-      const eventsOf = eventService(ctx, await loadPlugins(ctx.config), (device) => healthService(ctx).growthNow(device), { ...DEFAULT_EVENT_SETTINGS, gapBytes: settings.clusterGapBytes });
-      if (damaged) events = await eventsOf.afterScan(outcome.scan.id);
-      for (const id of due) await eventsOf.recordUsedSpace(id);
+    if (damaged) {
+      changes = await (await eventsOf()).afterScan(outcome.scan.id);
+      // Damage is about to be looked at on the map: its used space is measured unless it just was.
+      for (const id of scannedDevices(outcome)) if (!measured.has(id)) await (await eventsOf()).recordUsedSpace(id);
     }
     if (outcome.status === 'completed') await new RetentionService(new ScanRepository(ctx.db)).prune(settings.retentionDays);
     const query = new ScanQueryService(ctx.db);
-    if (values.json) await printJson(outcome, query, ctx.host, events);
-    else await printSummary(outcome, query, events);
+    if (values.json) await printJson(outcome, query, ctx.host, changes);
+    else await printSummary(outcome, query, changes);
 
     const counts = fullCounts(outcome.scan.counts);
     if ([...ALARM_STATUSES].some((s) => counts[s] > 0)) return EXIT_ALARM;
@@ -154,8 +166,13 @@ async function printSummary(o: ScanOutcome, query: ScanQueryService, events: Eve
   process.stdout.write(out.join('\n') + '\n');
 }
 
-async function filterAsync<T>(items: T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
-  const out: T[] = [];
-  for (const item of items) if (await keep(item)) out.push(item);
-  return out;
+/** Measures the used space of the devices whose last measurement is a day old; the ids it measured. */
+async function measureUsedSpace(deviceIds: number[], store: UsedSpaceRepository, eventsOf: () => Promise<EventService>): Promise<Set<number>> {
+  const measured = new Set<number>();
+  for (const id of deviceIds) {
+    if (!(await usedSpaceDue(store, id))) continue;
+    await (await eventsOf()).recordUsedSpace(id);
+    measured.add(id);
+  }
+  return measured;
 }

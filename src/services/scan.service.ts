@@ -52,6 +52,8 @@ export interface ScanOutcome {
 
 export interface ScanHandle {
   readonly scanId: number;
+  /** The recorded storage devices the roots are on. */
+  readonly deviceIds: number[];
   progress(): ScanProgress;
   /** Stop cleanly: finish what is in flight, save, leave the scan resumable. */
   stop(reason: string): void;
@@ -117,7 +119,8 @@ export class ScanService {
       expected,
       databaseFile: this.databaseFile,
     });
-    return { scanId, progress: () => run.progress(), stop: (r) => run.stop(r), done: run.execute() };
+    const deviceIds = [...new Set(rootRows.flatMap((r) => (r.device.deviceId === null ? [] : [r.device.deviceId])))];
+    return { scanId, deviceIds, progress: () => run.progress(), stop: (r) => run.stop(r), done: run.execute() };
   }
 
   /** The unfinished scan of exactly these roots on this host that `resume` would continue, if any. */
