@@ -11,6 +11,7 @@ import { deviceNames, eventDetailJson, eventJson, sectorRange } from '../service
 import { parse, positiveInt } from './args.js';
 import { eventService, loadPlugins, openContext, type Context } from './context.js';
 import { bytes, isoFromNs } from './format.js';
+import { displayPath } from '../domain/path-bytes.js';
 
 const ACTIONS: Record<string, LifecycleAction> = { ack: 'acknowledge', acknowledge: 'acknowledge', resolve: 'resolve', dismiss: 'dismiss' };
 
@@ -83,7 +84,7 @@ function eventDetail(e: StoredEvent, names: Map<number, string>): string {
     const s = sectorRange(c);
     lines.push(`    bytes ${c.start}–${c.end} (${bytes(c.end - c.start)}, sectors ${s.first}–${s.last}): ${c.files.join(', ')}`);
   }
-  for (const u of e.unlocated) lines.push(`    not located: ${u.path} (${u.reason})`);
+  for (const u of e.unlocated) lines.push(`    not located: ${displayPath(u.path)} (${u.reason})`);
   lines.push('', '  What to do:');
   for (const a of e.actions) lines.push(`    - ${a.text}`);
   lines.push('', '  History:');

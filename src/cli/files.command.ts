@@ -6,6 +6,7 @@ import { ScanQueryService } from '../services/scan-query.service.js';
 import { parse, positiveInt } from './args.js';
 import { openContext } from './context.js';
 import { isoFromNs } from './format.js';
+import { displayPath } from '../domain/path-bytes.js';
 
 const PER_PAGE = 1000;
 
@@ -40,7 +41,7 @@ export async function filesCommand(argv: string[]): Promise<number> {
     }
     for (const f of items) {
       const state = f.missingSinceScan ? `missing since scan ${f.missingSinceScan}` : `last verified good ${f.lastVerifiedGood}`;
-      process.stdout.write(`${f.path}\n  ${f.size} bytes, ${state}, ${f.algorithm} ${f.hash}\n`);
+      process.stdout.write(`${displayPath(f.path)}\n  ${f.size} bytes, ${state}, ${f.algorithm} ${f.hash}\n`);
     }
     if (items.length === PER_PAGE) process.stdout.write(`… more: bitarr files ${positionals[0]} --page ${page + 1}\n`);
     return 0;

@@ -5,6 +5,7 @@ import { ScanQueryService, type ScanSummary } from '../services/scan-query.servi
 import { parse, positiveInt } from './args.js';
 import { openContext } from './context.js';
 import { bytes, duration, int, isoFromNs, table } from './format.js';
+import { displayPath } from '../domain/path-bytes.js';
 
 const PER_PAGE = 50;
 
@@ -81,7 +82,7 @@ export async function showCommand(argv: string[]): Promise<number> {
       `  ${int(s.filesDone)} files, ${bytes(Number(s.bytesDone))}: ` + Object.entries(summary.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${int(n)}`).join(' · '),
       '',
       `Findings${status ? ` (${status})` : ''}: ${int(total)}, page ${page} of ${pages}`,
-      ...items.map((f) => `  ${f.status.padEnd(24)} ${f.path}${f.detail ? `  — ${f.detail}` : ''}`),
+      ...items.map((f) => `  ${f.status.padEnd(24)} ${displayPath(f.path)}${f.detail ? `  — ${f.detail}` : ''}`),
     ];
     process.stdout.write(out.join('\n') + '\n');
     return 0;

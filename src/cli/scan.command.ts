@@ -15,6 +15,7 @@ import { UsedSpaceRepository } from '../repositories/used-space.repository.js';
 import { bytes, duration, int, isoFromNs } from './format.js';
 import { parse, parseRate, writeJsonChunks } from './args.js';
 import { ProgressLine } from './progress.js';
+import { displayPath } from '../domain/path-bytes.js';
 
 export const EXIT_OK = 0;
 export const EXIT_ALARM = 1;
@@ -157,7 +158,7 @@ async function printSummary(o: ScanOutcome, query: ScanQueryService, events: Eve
   const alarms = [...ALARM_STATUSES].reduce((n, st) => n + counts[st], 0);
   out.push(alarms ? `  ${alarms} file(s) need attention: restore them from a backup and check the disk.` : '  No corruption found.');
   const notable = await query.notable(s.id, SHOWN);
-  if (notable.items.length) out.push('Findings:', ...notable.items.map((f) => `  ${f.status.padEnd(24)} ${f.path}${f.detail ? `  — ${f.detail}` : ''}`));
+  if (notable.items.length) out.push('Findings:', ...notable.items.map((f) => `  ${f.status.padEnd(24)} ${displayPath(f.path)}${f.detail ? `  — ${f.detail}` : ''}`));
   if (notable.total > SHOWN) out.push(`  … and ${notable.total - SHOWN} more: bitarr show ${s.id}`);
   for (const e of events) {
     const what = e.change === 'opened' ? 'opened' : e.change === 'grew' ? 'grew' : 'seen again';

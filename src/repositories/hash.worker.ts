@@ -7,6 +7,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlin
 import { spawnSync } from 'node:child_process';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createHasher } from './hashers.js';
+import { fsPath } from '../domain/path-bytes.js';
 import { BaselineLookup, type BaselineMatch } from './baseline-lookup.js';
 import { decodeJobs, encodeResults, type FromWorker, type HashFailure, type HashJob, type HashResult, type HashSuccess, type ToWorker, type WorkerConfig } from './hash-protocol.js';
 
@@ -52,7 +53,8 @@ const FILES_REPORT_EVERY_MS = 250;
 /** Bytes read in this batch not yet reported as progress (the batch's results carry the real counts). */
 let unreportedBytes = 0;
 
-function open(path: string): number {
+function open(text: string): number {
+  const path = fsPath(text);
   try {
     return openSync(path, BASE_FLAGS | noAtime);
   } catch (err) {
@@ -64,10 +66,23 @@ function open(path: string): number {
   }
 }
 
-/** POSIX_FADV_DONTNEED through GNU dd (`count=0` drops the whole file's cache), as Node has no fadvise. */
+/**
+ * POSIX_FADV_DONTNEED through GNU dd (`count=0` drops the whole file's cache), as Node has no
+ * fadvise. The file goes to dd as its stdin: a name that is not UTF-8 cannot be an argument.
+ */
 function dropCachedPages(path: string): boolean {
-  const r = spawnSync('dd', [`if=${path}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'ignore' });
-  return r.status === 0;
+  let fd: number;
+  try {
+    fd = open(path);
+  } catch {
+    return false;
+  }
+  try {
+    const r = spawnSync('dd', ['iflag=nocache', 'count=0', 'status=none'], { stdio: [fd, 'ignore', 'ignore'] });
+    return r.status === 0;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const moved = (a: BigIntStats, b: BigIntStats) => a.size !== b.size || a.mtimeNs !== b.mtimeNs || a.ctimeNs !== b.ctimeNs;
@@ -116,11 +131,11 @@ function hashFile(job: HashJob, expected: string | null): HashResult {
 /** A symlink's content is its target: recorded, never followed. */
 function hashSymlink(job: HashJob): HashResult {
   const readStartedNs = nowNs();
-  const before = lstatSync(job.path, { bigint: true });
+  const before = lstatSync(fsPath(job.path), { bigint: true });
   if (!before.isSymbolicLink()) return { id: job.id, ok: false, code: undefined, message: 'no longer a symlink', notRegular: kindOf(before) };
-  hasher.update(readlinkSync(job.path, { encoding: 'buffer' }));
+  hasher.update(readlinkSync(fsPath(job.path), { encoding: 'buffer' }));
   const hash = hasher.digest();
-  const after = lstatSync(job.path, { bigint: true });
+  const after = lstatSync(fsPath(job.path), { bigint: true });
   return success(job, 'symlink', after, hash, readStartedNs, moved(before, after));
 }
 

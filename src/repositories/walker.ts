@@ -8,6 +8,7 @@
 import { opendir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Exclusions, IGNORE_FILE } from '../domain/exclusions.js';
+import { decodedLossily, fsPath, textFromBytes } from '../domain/path-bytes.js';
 
 export type WalkEntry =
   | { kind: 'file' | 'symlink'; path: string; rel: string }
@@ -40,7 +41,7 @@ export async function* walk(root: string, mountPoints: ReadonlySet<string>, excl
     let rules = dir.exclusions;
     if (names.some((n) => n.name === IGNORE_FILE && n.type === 'file')) {
       try {
-        rules = rules.withIgnoreFile(dir.rel, await readFile(join(dir.path, IGNORE_FILE), 'utf8'));
+        rules = rules.withIgnoreFile(dir.rel, await readFile(fsPath(join(dir.path, IGNORE_FILE)), 'utf8'));
       } catch {
         // An unreadable ignore file excludes nothing; the file itself is still verified below.
       }
@@ -72,8 +73,18 @@ export async function* walk(root: string, mountPoints: ReadonlySet<string>, excl
 }
 
 async function readDir(path: string) {
+  let out = await listDir(path, 'utf8');
+  // Node decodes names as UTF-8 and replaces what is not with U+FFFD, which no open() finds:
+  // such a directory is listed again as bytes, and those names escaped (domain/path-bytes.ts).
+  if (out.some((e) => decodedLossily(e.name))) out = await listDir(path, 'buffer');
+  // Byte order, so runs are repeatable and progress reads like a listing.
+  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out;
+}
+
+async function listDir(path: string, encoding: 'utf8' | 'buffer') {
   const out: Array<{ name: string; type: string }> = [];
-  const dir = await opendir(path, { bufferSize: 256 });
+  const dir = await opendir(fsPath(path) as string, { bufferSize: 256, encoding: encoding as BufferEncoding });
   for await (const d of dir) {
     const type = d.isFile()
       ? 'file'
@@ -86,9 +97,8 @@ async function readDir(path: string) {
             : d.isSocket()
               ? 'socket'
               : 'device';
-    out.push({ name: d.name, type });
+    const name = encoding === 'buffer' ? textFromBytes(d.name as unknown as Buffer) : d.name;
+    out.push({ name, type });
   }
-  // Byte order, so runs are repeatable and progress reads like a listing.
-  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return out;
 }

@@ -24,6 +24,7 @@ import { healthRoutes } from './routes/health.routes.js';
 import { scansRoutes } from './routes/scans.routes.js';
 import { schedulesRoutes } from './routes/schedules.routes.js';
 import { settingsRoutes } from './routes/settings.routes.js';
+import { displayPath } from '../domain/path-bytes.js';
 
 export interface AppDeps {
   version: string;
@@ -51,7 +52,7 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   // Errors are answered and logged by errorHandler; koa's default would print them again.
   app.silent = true;
-  useTemplates(app, deps.templatesDir, { version: deps.version, bytes });
+  useTemplates(app, deps.templatesDir, { version: deps.version, bytes, showPath: displayPath });
   const routers = [
     authRoutes(deps.auth),
     settingsRoutes(deps.auth, deps.settings),

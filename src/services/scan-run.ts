@@ -224,7 +224,7 @@ export class ScanRun {
   private async dispatch(root: RootCtx, entries: Array<{ path: string; kind: EntryKind }>) {
     const jobs: Job[] = entries.map((e) => ({ root, path: e.path, kind: e.kind, baseline: null, attempts: 0 }));
     // Few entries (large files, most likely) go out one or two a message so every worker gets some.
-    const perMessage = Math.max(1, Math.min(JOBS_PER_MESSAGE, Math.ceil(jobs.length / this.pool!.capacity)));
+    const perMessage = Math.max(1, Math.min(JOBS_PER_MESSAGE, Math.ceil(jobs.length / this.pool!.maxCapacity)));
     for (const part of chunks(jobs, perMessage)) {
       await this.pool!.slotFree();
       if (this.halted) return;
