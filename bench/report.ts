@@ -16,6 +16,8 @@ export interface Row {
   wallMs?: number;
   databaseMs?: number;
   databaseReadMs?: number;
+  /** Hashing workers the scan ended with. */
+  workers?: number;
   peakRssKiB?: number | null;
   /** Anything that makes the number suspect (exit code, file count mismatch). */
   problem?: string;

@@ -102,10 +102,10 @@ export class BitarrState {
 
 export function bitarrTools(state: BitarrState): Tool[] {
   const variants: Array<[string, string, BitarrRun]> = [
-    ['bitarr-new', `bitarr scan, first (${config.bitarrThreads} threads)`, { mode: 'new', threads: config.bitarrThreads }],
-    ['bitarr-verify', `bitarr scan, verify (${config.bitarrThreads} threads)`, { mode: 'verify', threads: config.bitarrThreads }],
+    ['bitarr-new', `bitarr scan, first (--threads ${config.bitarrThreads})`, { mode: 'new', threads: config.bitarrThreads }],
+    ['bitarr-verify', `bitarr scan, verify (--threads ${config.bitarrThreads})`, { mode: 'verify', threads: config.bitarrThreads }],
   ];
-  if (config.threads2) variants.push(['bitarr-verify-t2', 'bitarr scan, verify (2 threads)', { mode: 'verify', threads: 2 }]);
+  if (config.threads2) variants.push(['bitarr-verify-t2', 'bitarr scan, verify (--threads 2)', { mode: 'verify', threads: 2 }]);
   return variants.map(([id, label, r]) => ({
     id,
     label,
@@ -121,7 +121,7 @@ export interface BitarrJson {
   files: number;
   bytes: number;
   counts: Record<string, number>;
-  timing: { wallMs: number; databaseWriteMs: number; databaseReadMs: number };
+  timing: { wallMs: number; databaseWriteMs: number; databaseReadMs: number; workers?: number };
 }
 
 /** Reads the head of `scan --json` output; the findings list can be 200k entries long. */

@@ -115,6 +115,11 @@ export class HashPool {
     Atomics.store(this.stopFlag, 0, 1);
   }
 
+  /** Workers started so far. */
+  get workers(): number {
+    return this.slots.length;
+  }
+
   get inFlight(): number {
     return this.slots.reduce((n, s) => n + s.waiting.length, 0);
   }

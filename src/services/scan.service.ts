@@ -47,7 +47,8 @@ export interface ScanOutcome {
   status: Exclude<ScanStatus, 'running'>;
   reason: string | null;
   /** This run's wall time, the time in write transactions, and the workers' baseline lookups (summed over workers). */
-  timing: { wallMs: number; databaseWriteMs: number; databaseReadMs: number };
+  /** `workers`: hashing workers the scan ended with (one a core, more while the disk kept them waiting). */
+  timing: { wallMs: number; databaseWriteMs: number; databaseReadMs: number; workers: number };
 }
 
 export interface ScanHandle {
