@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesFromText, displayPath, textFromBytes } from '../src/domain/path-bytes.js';
-import { byPath, scan, tempDir } from './helpers/bitarr.js';
+import { bitarr, byPath, scan, tempDir } from './helpers/bitarr.js';
 import { Lab, fsNeeds, labTest } from './lab/index.js';
 
 const latin1 = Buffer.from('café.bin', 'latin1'); // é is the single byte 0xE9: not UTF-8
@@ -91,5 +91,15 @@ ext4('ext4: bitrot in a file whose name is Latin-1 is found as corrupted, and no
   t.is(after.code, 1, 'corruption is an alarm');
   t.deepEqual(byPath(after.json), { [`archive/${latin1Text}`]: 'corrupted' });
   t.regex(after.json.findings[0]!.detail ?? '', /bypassed the page cache/, 'the confirming read came from the disk');
+  // Its bitrot event says why it cannot be placed on the disk, rather than that it is gone.
+  const [event] = (after.json as unknown as { events: Array<{ id: number }> }).events;
+  t.truthy(event, 'the corruption opened an event');
+  const shown = await bitarr(['event', String(event!.id), '--config-dir', cfg, '--json']);
+  t.is(shown.code, 0, shown.stderr);
+  const unlocated = (JSON.parse(shown.stdout) as { unlocated: Array<{ path: string; reason: string }> }).unlocated;
+  t.deepEqual(unlocated.map((u) => u.path), [lab.path(`archive/${latin1Text}`)]);
+  t.regex(unlocated[0]!.reason, /not UTF-8/);
+  const text = await bitarr(['event', String(event!.id), '--config-dir', cfg]);
+  t.true(text.stdout.includes('archive/caf\\xe9.bin'), text.stdout);
   t.is(after.json.counts.ok, 1);
 });

@@ -4,6 +4,7 @@ import { realpathSync, statSync } from 'node:fs';
 import type { FileMapping, MapResult, PhysicalExtent, UsedSpaceResult } from '../shared/plugin-api.js';
 import { usageError } from '../domain/errors.js';
 import { mountFor, type MountEntry } from '../domain/mountinfo.js';
+import { displayPath, fsPath, hasEscapedBytes, textFromBytes } from '../domain/path-bytes.js';
 import type { PluginHost } from '../plugin-host/plugin-host.js';
 import { readMountTable } from '../repositories/mount.repository.js';
 import type { DeviceService } from './device.service.js';
@@ -21,6 +22,9 @@ export interface MappedFile {
   error: string | null;
 }
 
+/** The mapper plugins take paths as text and hand them to tools as arguments, which cannot carry those bytes. */
+const NOT_UTF8 = 'its name is not UTF-8, and the sector mappers take names as text: its bytes were verified, but where it lies on the disk is not known';
+
 // A mapper that hangs (a stuck filefrag on a dying disk) must not hang Bitarr.
 const MAP_TIMEOUT_MS = 10 * 60_000;
 
@@ -37,12 +41,13 @@ export class SectorMapService {
     return paths.map((p) => {
       let real: string;
       try {
-        real = realpathSync(p);
+        // A name that is not UTF-8 is resolved as bytes (domain/path-bytes.ts).
+        real = hasEscapedBytes(p) ? textFromBytes(realpathSync.native(fsPath(p), { encoding: 'buffer' })) : realpathSync(p);
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
-        throw usageError(e.code === 'ENOENT' ? `no such file: ${p}` : `cannot open ${p}: ${e.message}`);
+        throw usageError(e.code === 'ENOENT' ? `no such file: ${displayPath(p)}` : `cannot open ${displayPath(p)}: ${e.message}`);
       }
-      if (!statSync(real).isFile()) throw usageError(`not a regular file: ${p}`);
+      if (!statSync(fsPath(real)).isFile()) throw usageError(`not a regular file: ${displayPath(p)}`);
       return real;
     });
   }
@@ -50,14 +55,18 @@ export class SectorMapService {
   async map(files: string[]): Promise<MappedFile[]> {
     const table = await this.readMounts();
     const byMount = new Map<string, { mount: MountEntry | null; files: string[] }>();
+    const results = new Map<string, MappedFile>();
     for (const f of files) {
       const mount = mountFor(table, f);
+      if (hasEscapedBytes(f)) {
+        results.set(f, { path: f, device: null, deviceId: null, fsType: mount?.fsType ?? null, mapper: null, extents: [], note: null, error: NOT_UTF8 });
+        continue;
+      }
       const key = mount ? `${mount.mountPoint}\0${mount.root}` : '';
       const group = byMount.get(key) ?? { mount, files: [] };
       group.files.push(f);
       byMount.set(key, group);
     }
-    const results = new Map<string, MappedFile>();
     for (const { mount, files: group } of byMount.values()) {
       for (const r of await this.mapGroup(mount, group, table)) results.set(r.path, r);
     }
