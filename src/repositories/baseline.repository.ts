@@ -55,6 +55,7 @@ const COLS = ['path', 'kind', 'size', 'mtime_ns', 'ctime_ns', 'inode', 'hash', '
  * which was most of the main thread's cost of a first scan's inserts.
  */
 const UPSERT_TUPLE = '(?, ?, ?, ?, ?, ?, unhex(?), ?, ?, ?, ?, nullif(?, \'\'), nullif(?, \'\'))';
+const UPSERT_ROWS = 2500;
 const upsertSql = multiRowInsert('baselines', COLS, ` ON CONFLICT (path) DO UPDATE SET ${COLS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`, UPSERT_TUPLE);
 
 const LOOKUP_COLS = `id, path, kind, hash, algorithm, first_scan_id, last_seen_scan_id, missing_since_scan_id, ${BIG_COLS.map((c) => `CAST(${c} AS TEXT) AS ${c}`).join(', ')}`;
@@ -104,13 +105,13 @@ export class BaselineRepository {
 
   async upsert(trx: Knex, rows: readonly BaselineWrite[]): Promise<void> {
     // 13 columns × 500 rows stays under SQLite's 32766 bound variables.
-    const { full, rest } = rowChunks(rows);
+    const { full, rest } = rowChunks(rows, UPSERT_ROWS);
     const params = (part: BaselineWrite[]) => {
       const out: string[] = [];
       for (const b of part) pushRow(out, b);
       return out;
     };
-    await runMany(trx, upsertSql(BATCH), full.map(params));
+    await runMany(trx, upsertSql(UPSERT_ROWS), full.map(params));
     if (rest.length) await runMany(trx, upsertSql(rest.length), [params(rest)]);
   }
 
