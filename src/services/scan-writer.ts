@@ -19,7 +19,7 @@ export class ScanWriter {
   private seen: string[] = [];
   private subtrees: string[] = [];
   private findings: FindingWrite[] = [];
-  /** Paths of `new` files by root id, whose baselines are in `baselines` (see finding()). */
+  /** Paths of `new` files by root id, whose baselines are in `baselines` (see newFinding()). */
   private newPaths = new Map<number, string[]>();
   private newCount = 0;
   private chain: Promise<void> = Promise.resolve();

@@ -1,0 +1,60 @@
+/**
+ * The scan's bulk writes on a real SQLite file: statements prepared once per batch must write
+ * exactly the rows given, and a failing row must fail the transaction (nothing half-written) and
+ * leave a database that still closes: an unfinalized statement would make SQLite refuse to close.
+ */
+import test from 'ava';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config/index.js';
+import { openDatabase } from '../src/repositories/db.js';
+import { BaselineRepository, type BaselineWrite } from '../src/repositories/baseline.repository.js';
+import { tempDir } from './helpers/bitarr.js';
+
+const row = (i: number): BaselineWrite => ({
+  path: `/mnt/photos/${String(i).padStart(6, '0')}.jpg`,
+  kind: 'file',
+  size: BigInt(1000 + i),
+  // Nanosecond times beyond 2^53 must survive exactly.
+  mtimeNs: 1_795_643_878_355_211_876n + BigInt(i),
+  ctimeNs: 1_795_643_878_355_211_877n,
+  inode: BigInt(i + 12),
+  hash: Buffer.alloc(16, i % 256),
+  algorithm: 'xxh3-128',
+  verifiedAtNs: 1_795_643_878_000_000_000n,
+  firstScanId: 1,
+  lastSeenScanId: 1,
+  missingSinceScanId: null,
+  deviceId: null,
+});
+
+async function open(t: { teardown(fn: () => unknown): void }) {
+  const dir = await tempDir(t);
+  return openDatabase({ ...loadConfig({ configDir: join(dir, 'cfg') }), databaseUrl: null });
+}
+
+test('upserts 6,123 baselines in batches: every value read back exactly, an update replaces', async (t) => {
+  const db = await open(t);
+  const repo = new BaselineRepository(db);
+  const rows = Array.from({ length: 6123 }, (_, i) => row(i));
+  await db.transaction((trx) => repo.upsert(trx, rows));
+  const back = await repo.listAt('/mnt/photos', null, 10_000);
+  t.is(back.length, 6123);
+  const last = back[6122]!;
+  t.deepEqual([last.size, last.mtimeNs, last.inode, last.hash.length, last.hash[0]], [7122n, 1_795_643_878_355_211_876n + 6122n, 6134n, 16, 6122 % 256]);
+  t.is(last.missingSinceScanId, null);
+  await db.transaction((trx) => repo.upsert(trx, [{ ...row(6122), size: 5n, lastSeenScanId: 2, missingSinceScanId: 2 }]));
+  const [updated] = await repo.listAt(row(6122).path, null, 1);
+  t.deepEqual([updated!.size, updated!.lastSeenScanId, updated!.missingSinceScanId], [5n, 2, 2]);
+  await db.destroy();
+});
+
+test('a row SQLite refuses fails the whole batch, writes nothing, and the database still closes', async (t) => {
+  const db = await open(t);
+  const repo = new BaselineRepository(db);
+  const rows = Array.from({ length: 3000 }, (_, i) => row(i));
+  // NOT NULL: a kind the schema refuses, in the second statement of the batch.
+  (rows[2600] as { kind: unknown }).kind = null;
+  await t.throwsAsync(db.transaction((trx) => repo.upsert(trx, rows)), { message: /NOT NULL/ });
+  t.is((await repo.listAt('/mnt/photos', null, 10_000)).length, 0, 'the transaction rolled back');
+  await t.notThrowsAsync(db.destroy());
+});
