@@ -98,7 +98,9 @@ export class ScanRun {
     try {
       this.pool = new HashPool(this.opts.threads, {
         algorithm: this.opts.algorithm,
-        bufferSize: 1 << 20,
+        // 256 KiB: the kernel's copy and the hash both find it in the core's L2 cache. 1 MiB read
+        // cached data at 11.5 GB/s on 2 workers here, 256 KiB at 15 GB/s; cold reads are the same.
+        bufferSize: 256 * 1024,
         maxBytesPerSecond: this.opts.maxRate / this.opts.threads,
         lookup: { databaseFile: this.opts.databaseFile, scanId: this.scan.id, resuming: this.opts.resuming },
       });
