@@ -21,6 +21,7 @@ export const EXIT_OK = 0;
 export const EXIT_ALARM = 1;
 export const EXIT_ERROR = 2;
 export const EXIT_SIGINT = 130;
+const MEASURE_BESIDE_AFTER_MS = 5000;
 
 export async function scanCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -54,19 +55,24 @@ export async function scanCommand(argv: string[]): Promise<number> {
       resume: Boolean(values.resume),
       maxRate,
     });
-    // The device map's used space, when its last measurement is a day old, is measured beside the
-    // scan: reading a big disk's allocation takes seconds, which the scan of that disk hides.
+    // The device map's used space, when its last measurement is a day old, is measured beside a
+    // scan that is still running after a few seconds: reading a big disk's allocation takes
+    // seconds, which a long scan of that disk hides. A short scan measures after: beside hashing
+    // at full speed it cost the scan more than it takes alone.
     let events: Promise<EventService> | null = null;
     const eventsOf = () =>
       (events ??= loadPlugins(ctx.config).then((plugins) =>
         eventService(ctx, plugins, (device) => healthService(ctx).growthNow(device), { ...DEFAULT_EVENT_SETTINGS, gapBytes: settings.clusterGapBytes }),
       ));
     const store = new UsedSpaceRepository(ctx.db);
+    let measuring: Promise<{ ids: Set<number>; error: unknown }> | null = null;
     // Settled at once, so a failure waits for the scan's end instead of ending the process.
-    const measuredBeside = measureUsedSpace(handle.deviceIds, store, eventsOf).then(
-      (ids) => ({ ids, error: null }),
-      (error: unknown) => ({ ids: new Set<number>(), error }),
-    );
+    const measure = () =>
+      (measuring ??= measureUsedSpace(handle.deviceIds, store, eventsOf).then(
+        (ids) => ({ ids, error: null as unknown }),
+        (error: unknown) => ({ ids: new Set<number>(), error }),
+      ));
+    const besideTimer = setTimeout(measure, MEASURE_BESIDE_AFTER_MS);
     const progress = new ProgressLine(process.stderr, handle.progress);
     let stoppedBySignal = false;
     const onSignal = (sig: string) => {
@@ -78,14 +84,15 @@ export async function scanCommand(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     progress.start();
-    const outcome = await handle.done;
+    const outcome = await handle.done.finally(() => clearTimeout(besideTimer));
     progress.stop();
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
 
     // Damage becomes bitrot events (placed on the disk, grouped, explained) before anything is printed.
     const alarmCount = [...ALARM_STATUSES].reduce((n, st) => n + (outcome.scan.counts[st] ?? 0), 0);
     const damaged = alarmCount > 0 && outcome.status !== 'aborted';
-    const { ids: measured, error: measureError } = await measuredBeside;
+    // An aborted scan says nothing of the disk: it measures only if it had started already.
+    const { ids: measured, error: measureError } = outcome.status === 'aborted' && !measuring ? { ids: new Set<number>(), error: null } : await measure();
     if (measureError) throw measureError;
     let changes: EventChange[] = [];
     // All plugins (mappers too) only when there is something to place on a disk: a clean scan stays quick.
