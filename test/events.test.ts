@@ -163,3 +163,23 @@ ext4('used space for the device map is measured by the first scan, not again by 
   const after = await attempts();
   t.true(BigInt(after[0]!) > BigInt(first[0]!), 'damage found: measured again for the map');
 });
+
+ext4('a first scan still running after 5 s measures the used space beside it, once', async (t) => {
+  const dir = await tempDir(t);
+  const lab = await Lab.create('ext4');
+  t.teardown(() => lab.dispose());
+  const cfg = join(dir, 'cfg');
+  await lab.writeFiles({ 'films/a.mkv': 4 * 1024 * 1024 });
+  // 4 MiB at 600 kB/s: about 7 s, so the measurement starts while the scan reads.
+  const r = await scan(lab.mnt, cfg, ['--max-rate', '600k', '--threads', '1']);
+  t.is(r.code, 0, r.stderr);
+  const db = openDb(cfg);
+  try {
+    const rows = await db('device_used_space').select(db.raw('CAST(attempted_at_ns AS TEXT) AS at'), db.raw('CAST(measured_at_ns AS TEXT) AS measured'));
+    t.is(rows.length, 1);
+    t.truthy(rows[0].measured, 'measured, not only attempted');
+    t.true(BigInt(rows[0].at) < BigInt(Date.parse(r.json.endedAt)) * 1_000_000n, 'before the scan ended');
+  } finally {
+    await db.destroy();
+  }
+});
