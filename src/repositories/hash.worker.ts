@@ -5,6 +5,7 @@
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createHasher } from './hashers.js';
 import { fsPath } from '../domain/path-bytes.js';
@@ -15,6 +16,8 @@ const config = workerData as WorkerConfig;
 const hasher = await createHasher(config.algorithm);
 const buffer = Buffer.allocUnsafeSlow(config.bufferSize);
 const BYTES_REPORT_EVERY = 64 * 1024 * 1024;
+const WORKER_NICE = 10;
+lowerThisThreadsPriority();
 // O_NOATIME keeps verification from writing to the disks it verifies; only the owner or root may
 // use it, so fall back after the first EPERM.
 let noAtime: number = constants.O_NOATIME ?? 0;
@@ -256,3 +259,17 @@ parentPort!.on('message', (msg: ToWorker) => {
   // 'error', which the pool turns into an aborted scan, as for any other worker failure.
   queue = queue.then(() => handle(jobs, matching));
 });
+
+/**
+ * Hashing yields to the thread that writes the results and to the rest of the machine: on a
+ * small-file first scan the database writer, not hashing, is the limit, and a NAS has other work.
+ * Linux sets a nice value per thread, so this thread's id is what is lowered.
+ */
+function lowerThisThreadsPriority() {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.max(getPriority(tid), WORKER_NICE));
+  } catch {
+    // Not Linux, or not allowed: hashing at the same priority is only slower beside other work.
+  }
+}
