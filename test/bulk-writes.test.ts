@@ -48,6 +48,35 @@ test('upserts 6,123 baselines in batches: every value read back exactly, an upda
   await db.destroy();
 });
 
+test('rows that share nothing (kind, scans, device, missing) are each written with their own values', async (t) => {
+  const db = await open(t);
+  const repo = new BaselineRepository(db);
+  await db('scan_hosts').insert({ id: 'h1', hostname: 'nas', first_seen_ns: 1, last_seen_ns: 1 });
+  const device = (n: number) => ({ host_id: 'h1', identity_kind: 'fs-uuid', identity_value: `uuid-${n}`, first_seen_ns: 1, last_seen_ns: 1 });
+  await db('storage_devices').insert([device(1), device(2)]);
+  const devices = [null, ...(await db('storage_devices').pluck('id'))];
+  t.is(devices.length, 3);
+  const rows = Array.from({ length: 2700 }, (_, i): BaselineWrite => ({
+    ...row(i),
+    kind: i % 7 === 0 ? 'symlink' : 'file',
+    firstScanId: 1 + (i % 3),
+    lastSeenScanId: 4,
+    missingSinceScanId: i % 5 === 0 ? 4 : null,
+    deviceId: devices[i % devices.length] ?? null,
+  }));
+  await db.transaction((trx) => repo.upsert(trx, rows));
+  const back = new Map((await repo.listAt('/mnt/photos', null, 10_000)).map((b) => [b.path, b]));
+  t.is(back.size, 2700);
+  const wrong = rows.filter((r) => {
+    const b = back.get(r.path)!;
+    return b.kind !== r.kind || b.firstScanId !== r.firstScanId || b.missingSinceScanId !== r.missingSinceScanId || b.size !== r.size || b.mtimeNs !== r.mtimeNs || !b.hash.equals(r.hash);
+  });
+  t.deepEqual(wrong.map((r) => r.path), []);
+  const devicesBack = await db('baselines').select('path', 'device_id');
+  t.true(devicesBack.every((d: { path: string; device_id: number | null }) => d.device_id === (rows.find((r) => r.path === d.path)!.deviceId ?? null)));
+  await db.destroy();
+});
+
 test('a row SQLite refuses fails the whole batch, writes nothing, and the database still closes', async (t) => {
   const db = await open(t);
   const repo = new BaselineRepository(db);

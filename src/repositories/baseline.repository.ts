@@ -1,6 +1,6 @@
 /** Baselines: the last verified record of each file. */
 import type { Knex } from 'knex';
-import { asText, bind, BATCH, bigOr0, chunks, multiRowInsert, rowChunks, runMany, subtreeRange } from './sql.js';
+import { asText, bind, BATCH, bigOr0, chunks, rowChunks, runMany, subtreeRange } from './sql.js';
 
 export interface BaselineRow {
   id: number;
@@ -50,13 +50,42 @@ function fromRow(r: any): BaselineRow {
 
 const COLS = ['path', 'kind', 'size', 'mtime_ns', 'ctime_ns', 'inode', 'hash', 'algorithm', 'verified_at_ns', 'first_scan_id', 'last_seen_scan_id', 'missing_since_scan_id', 'device_id'];
 /**
- * Every value is bound as a string, converted back by SQL and column affinity: the sqlite3
- * driver binds a string at once but checks every other value against RegExp and Date first,
- * which was most of the main thread's cost of a first scan's inserts.
+ * The upsert binds per row only what differs between files (path, size, mtime, ctime, inode,
+ * hash, verification time); what a batch's files share (kind, algorithm, first and last scan,
+ * missing since, device) is bound once per statement as ?1–?6. Every value is bound as a string
+ * and converted back by SQL and column affinity: the sqlite3 driver binds a string at once but
+ * checks every other value against RegExp and Date first. The driver's per-value work was most
+ * of a first scan's database time.
  */
-const UPSERT_TUPLE = '(?, ?, ?, ?, ?, ?, unhex(?), ?, ?, ?, ?, nullif(?, \'\'), nullif(?, \'\'))';
+const SHARED_VALUES = 6;
+const ROW_VALUES = 7;
+/** 6 + 7 × 2,500 = 17,506 bound values, under SQLite's 32,766. */
 const UPSERT_ROWS = 2500;
-const upsertSql = multiRowInsert('baselines', COLS, ` ON CONFLICT (path) DO UPDATE SET ${COLS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`, UPSERT_TUPLE);
+const UPSERT_TAIL = ` ON CONFLICT (path) DO UPDATE SET ${COLS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`;
+const upsertCache = new Map<number, string>();
+function upsertSql(rows: number): string {
+  let sql = upsertCache.get(rows);
+  if (!sql) {
+    const tuples: string[] = [];
+    for (let r = 0; r < rows; r++) {
+      const v = (k: number) => `?${SHARED_VALUES + 1 + r * ROW_VALUES + k}`;
+      // In COLS order: path, kind, size, mtime, ctime, inode, hash, algorithm, verified, first, last, missing, device.
+      tuples.push(`(${v(0)},?1,${v(1)},${v(2)},${v(3)},${v(4)},unhex(${v(5)}),?2,${v(6)},?3,?4,nullif(?5,''),nullif(?6,''))`);
+    }
+    sql = `INSERT INTO baselines (${COLS.join(',')}) VALUES ${tuples.join(',')}${UPSERT_TAIL}`;
+    upsertCache.set(rows, sql);
+  }
+  return sql;
+}
+
+const sharedValues = (b: BaselineWrite): string[] => [
+  b.kind,
+  b.algorithm,
+  String(b.firstScanId),
+  String(b.lastSeenScanId),
+  b.missingSinceScanId === null ? '' : String(b.missingSinceScanId),
+  b.deviceId === null ? '' : String(b.deviceId),
+];
 
 const LOOKUP_COLS = `id, path, kind, hash, algorithm, first_scan_id, last_seen_scan_id, missing_since_scan_id, ${BIG_COLS.map((c) => `CAST(${c} AS TEXT) AS ${c}`).join(', ')}`;
 const lookupCache = new Map<number, string>();
@@ -70,21 +99,7 @@ function lookupSql(n: number): string {
 }
 
 function pushRow(out: string[], b: BaselineWrite) {
-  out.push(
-    b.path,
-    b.kind,
-    b.size.toString(),
-    b.mtimeNs.toString(),
-    b.ctimeNs.toString(),
-    b.inode.toString(),
-    b.hash.toString('hex'),
-    b.algorithm,
-    b.verifiedAtNs.toString(),
-    String(b.firstScanId),
-    String(b.lastSeenScanId),
-    b.missingSinceScanId === null ? '' : String(b.missingSinceScanId),
-    b.deviceId === null ? '' : String(b.deviceId),
-  );
+  out.push(b.path, b.size.toString(), b.mtimeNs.toString(), b.ctimeNs.toString(), b.inode.toString(), b.hash.toString('hex'), b.verifiedAtNs.toString());
 }
 
 export class BaselineRepository {
@@ -104,15 +119,25 @@ export class BaselineRepository {
   }
 
   async upsert(trx: Knex, rows: readonly BaselineWrite[]): Promise<void> {
-    // 13 columns × 500 rows stays under SQLite's 32766 bound variables.
-    const { full, rest } = rowChunks(rows, UPSERT_ROWS);
-    const params = (part: BaselineWrite[]) => {
-      const out: string[] = [];
-      for (const b of part) pushRow(out, b);
-      return out;
-    };
-    await runMany(trx, upsertSql(UPSERT_ROWS), full.map(params));
-    if (rest.length) await runMany(trx, upsertSql(rest.length), [params(rest)]);
+    // Grouped by what the rows share: a first scan's files are nearly all one group.
+    const groups = new Map<string, BaselineWrite[]>();
+    for (const b of rows) {
+      const key = sharedValues(b).join('\0');
+      const group = groups.get(key);
+      if (group) group.push(b);
+      else groups.set(key, [b]);
+    }
+    for (const group of groups.values()) {
+      const shared = sharedValues(group[0]!);
+      const params = (part: BaselineWrite[]) => {
+        const out = [...shared];
+        for (const b of part) pushRow(out, b);
+        return out;
+      };
+      const { full, rest } = rowChunks(group, UPSERT_ROWS);
+      await runMany(trx, upsertSql(UPSERT_ROWS), full.map(params));
+      if (rest.length) await runMany(trx, upsertSql(rest.length), [params(rest)]);
+    }
   }
 
   /**

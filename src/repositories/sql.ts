@@ -32,8 +32,9 @@ export const nowNs = () => BigInt(Date.now()) * 1_000_000n;
  * compiles and quotes every column of every row, which was most of a small-file scan's main
  * thread time (bench/).
  */
-export function multiRowInsert(table: string, cols: readonly string[], suffix = '', tuple = `(${cols.map(() => '?').join(',')})`) {
+export function multiRowInsert(table: string, cols: readonly string[], suffix = '') {
   const cache = new Map<number, string>();
+  const tuple = `(${cols.map(() => '?').join(',')})`;
   return (rows: number) => {
     let sql = cache.get(rows);
     if (!sql) {
