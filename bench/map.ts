@@ -67,11 +67,18 @@ async function benchOne(fs: LabFs, configDir: string): Promise<Row> {
   }
 }
 
-// Ctrl-C ends through process.exit, so the lab's exit hook unmounts and detaches what it made.
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+const configDir = join('/var/tmp', `bitarr-bench-map-${process.pid}`);
+
+// Ctrl-C ends through process.exit, so the lab's exit hook unmounts and detaches what it made;
+// no finally runs then, so the config dir goes here (an interrupted run left it behind).
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    rmSync(configDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 
 async function main() {
-  const configDir = join('/var/tmp', `bitarr-bench-map-${process.pid}`);
   mkdirSync(configDir, { recursive: true });
   const rows: Row[] = [];
   try {
