@@ -121,7 +121,7 @@ function hashFile(job: HashJob, expected: string | null): HashResult {
     const hash = hasher.digest();
     if (expected !== null && done === size && !job.bypassCache) {
       const read = success(job, 'file', before, hash, readStartedNs, false, undefined, cacheBypassed);
-      if (fingerprintOf(read) === expected) return read;
+      if (fingerprintOf(read) === expected) return (matchedRead = read);
     }
     const after = fstatSync(fd, { bigint: true });
     const changed = moved(before, after);
@@ -184,6 +184,9 @@ const stopping = config.stop ? new Int32Array(config.stop) : null;
 const HASH_LENGTH = hasher.digest().length;
 const fingerprint = Buffer.alloc(33 + HASH_LENGTH);
 const fingerprintView = new DataView(fingerprint.buffer, fingerprint.byteOffset, fingerprint.length);
+/** The last read hashFile found equal to its baseline's fingerprint (and so skipped its second fstat). */
+let matchedRead: HashSuccess | null = null;
+
 function fingerprintOf(r: HashSuccess): string {
   fingerprintView.setUint8(0, r.kind === 'symlink' ? 1 : 0);
   fingerprintView.setBigUint64(1, r.size);
@@ -200,6 +203,8 @@ function fingerprintOf(r: HashSuccess): string {
  * goes to the main thread with its baseline, where the whole rule is applied.
  */
 function verifiedAgainst(job: HashJob, r: HashResult, b: BaselineMatch | undefined): boolean {
+  // hashFile already compared this read with the same fingerprint.
+  if (r === matchedRead) return true;
   if (!b || r.ok !== true || job.bypassCache || r.changedWhileReading || r.shortRead !== undefined) return false;
   return b.fingerprint !== null && b.fingerprint === fingerprintOf(r);
 }
