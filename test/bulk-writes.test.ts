@@ -1,5 +1,5 @@
 /**
- * The scan's bulk writes on a real SQLite file: statements prepared once per batch must write
+ * The scan's bulk writes on a real SQLite file: baselines sent as one JSON text a batch must write
  * exactly the rows given, and a failing row must fail the transaction (nothing half-written) and
  * leave a database that still closes: an unfinalized statement would make SQLite refuse to close.
  */

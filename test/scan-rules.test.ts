@@ -6,8 +6,9 @@
 import test from 'ava';
 import { mkdir, rename, rm, stat, symlink, unlink, utimes, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { alarms, bitarr, byPath, scan, tempDir } from './helpers/bitarr.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { lstat, readFile, readlink } from 'node:fs/promises';
+import { alarms, bitarr, byPath, openDb, scan, tempDir } from './helpers/bitarr.js';
 
 async function tree(root: string) {
   await mkdir(join(root, 'photos/2020'), { recursive: true });
@@ -48,6 +49,41 @@ test('first scan: everything is new, exit 0, one JSON object with the promised s
   t.is(j.findings.length, files.length + 1);
   t.deepEqual(Object.keys(j.findings[0]).sort(), ['detail', 'path', 'root', 'status']);
   t.true(j.findings.every((f) => !f.path.startsWith('/')), 'paths are relative to the root');
+});
+
+test('first scan records what it read: each baseline and new finding holds the file\'s size, mtime, ctime, inode and hash', async (t) => {
+  // New files are settled in the hashing workers and written from JSON rows; symlinks take the
+  // main thread's path. Both must store exactly what a stat and an independent SHA-256 say.
+  const dir = await tempDir(t);
+  const root = join(dir, 'data');
+  const files = await tree(root);
+  await writeFile(join(root, 'docs', 'quote"and\\back\nslash.txt'), 'odd name');
+  files.push('docs/quote"and\\back\nslash.txt');
+  const cfg = join(dir, 'cfg');
+  const r = await scan(root, cfg, ['--algorithm', 'sha256']);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.json.counts.new, files.length + 1);
+  const db = openDb(cfg);
+  t.teardown(() => db.destroy());
+  const text = (c: string) => db.raw(`CAST(${c} AS TEXT) AS ${c}`);
+  const baselines = await db('baselines').select('path', 'kind', 'hash', 'algorithm', 'first_scan_id', 'last_seen_scan_id', 'missing_since_scan_id', 'device_id', text('size'), text('mtime_ns'), text('ctime_ns'), text('inode'), text('verified_at_ns'));
+  const findings = await db('scan_findings').select('path', 'status', 'root_id', 'hash', text('size'), text('mtime_ns'), text('inode'));
+  t.is(baselines.length, files.length + 1);
+  t.is(findings.length, files.length + 1);
+  const device = baselines[0].device_id;
+  for (const rel of [...files, 'latest']) {
+    const path = join(root, rel);
+    const b = baselines.find((x) => x.path === path);
+    const f = findings.find((x) => x.path === path);
+    const st = await lstat(path, { bigint: true });
+    const content = rel === 'latest' ? Buffer.from(await readlink(path)) : await readFile(path);
+    const sha = createHash('sha256').update(content).digest('hex');
+    t.like(b, { kind: rel === 'latest' ? 'symlink' : 'file', algorithm: 'sha256', first_scan_id: r.json.scanId, last_seen_scan_id: r.json.scanId, missing_since_scan_id: null, device_id: device }, rel);
+    t.deepEqual([b.size, b.mtime_ns, b.ctime_ns, b.inode, b.hash.toString('hex')], [String(st.size), String(st.mtimeNs), String(st.ctimeNs), String(st.ino), sha], rel);
+    t.true(BigInt(b.verified_at_ns) >= BigInt(st.ctimeNs) - 1_000_000_000n, rel);
+    t.deepEqual([f.status, f.size, f.mtime_ns, f.inode, f.hash.toString('hex')], ['new', b.size, b.mtime_ns, b.inode, sha], rel);
+  }
+  t.is(new Set(findings.map((f) => f.root_id)).size, 1);
 });
 
 test('legitimate changes are each classified right, with no false alarm', async (t) => {

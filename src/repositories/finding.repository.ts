@@ -69,6 +69,15 @@ export class FindingRepository {
    * array of paths a batch instead of nine values a file (the driver's binding was the main
    * thread's largest cost).
    */
+  /** `new` findings from baseline rows as JSON (baseline-json.ts): the values bound once, as text. */
+  async insertNewFromRows(trx: Knex, scanId: number, rootId: number, rowsJson: string): Promise<void> {
+    await trx.raw(
+      `INSERT INTO scan_findings (scan_id, root_id, path, status, detail, size, mtime_ns, inode, hash)
+       SELECT ?, ?, value->>0, 'new', NULL, value->>1, value->>2, value->>4, unhex(value->>5) FROM json_each(?) ORDER BY key`,
+      [scanId, rootId, rowsJson],
+    );
+  }
+
   async insertNewFromBaselines(trx: Knex, scanId: number, rootId: number, paths: readonly string[]): Promise<void> {
     if (!paths.length) return;
     await trx.raw(

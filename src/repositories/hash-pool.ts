@@ -10,13 +10,13 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { decodeResults, encodeJobs, type FromWorker, type HashJob, type HashResult, type WorkerConfig } from './hash-protocol.js';
+import { decodeResults, encodeJobs, type BatchResults, type FromWorker, type HashJob, type WorkerConfig } from './hash-protocol.js';
 
 const CORES = availableParallelism();
 
 interface Slot {
   worker: Worker;
-  waiting: Array<{ resolve: (r: HashResult[]) => void; reject: (e: Error) => void }>;
+  waiting: Array<{ resolve: (r: BatchResults) => void; reject: (e: Error) => void }>;
   partialBytes: number;
   partialFiles: number;
 }
@@ -149,12 +149,13 @@ export class HashPool {
     while (this.inFlight >= this.capacity) await new Promise<void>((r) => this.freeWaiters.push(r));
   }
 
-  submit(jobs: HashJob[]): Promise<HashResult[]> {
+  /** `settleNew`: the jobs are all of one root, and the worker may settle those without a baseline (HashNew). */
+  submit(jobs: HashJob[], settleNew = false): Promise<BatchResults> {
     if (this.closed) return Promise.reject(new Error('hash pool is closed'));
     const slot = this.slotFor();
     return new Promise((resolve, reject) => {
       slot.waiting.push({ resolve, reject });
-      const batch = encodeJobs(jobs);
+      const batch = encodeJobs(jobs, settleNew);
       slot.worker.postMessage(batch, [batch.ids.buffer as ArrayBuffer, batch.flags.buffer as ArrayBuffer]);
     });
   }

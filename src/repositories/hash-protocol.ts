@@ -75,7 +75,32 @@ export interface HashCancelled {
   ok: 'cancelled';
 }
 
-export type HashResult = HashSuccess | HashFailure | HashSettled | HashCancelled;
+/**
+ * No baseline and a clean read: `new` by the findings rule whatever else holds, so the worker
+ * settled it itself; its baseline row is in the batch's SettledNew rows.
+ */
+export interface HashNew {
+  id: number;
+  ok: 'new';
+}
+
+export type HashResult = HashSuccess | HashFailure | HashSettled | HashCancelled | HashNew;
+
+/**
+ * The files of a batch that its worker settled as `new`, their baseline rows as one JSON text
+ * (baseline-json.ts), ready for SQLite: a first scan's main thread then never touches them one by
+ * one, and it was the limit of a small-file first scan.
+ */
+export interface SettledNew {
+  rows: string;
+  count: number;
+  bytes: number;
+}
+
+export interface BatchResults {
+  results: HashResult[];
+  settledNew: SettledNew | null;
+}
 
 /**
  * On the wire, a batch is a handful of typed arrays rather than an array of objects: cloning an
@@ -88,12 +113,14 @@ export interface JobBatch {
   paths: string;
   /** bit 0: symlink; bit 1: bypass the cache. */
   flags: Uint8Array;
+  /** The worker may settle files without a baseline as `new` (HashNew): all of one root. */
+  settleNew: boolean;
 }
 
 export interface ResultBatch {
   type: 'results';
   ids: Int32Array;
-  /** bit 0: symlink; bit 1: changed while reading; bit 2: cache bypassed; bit 3: failed. */
+  /** bit 0: symlink; bit 1: changed while reading; bit 2: cache bypassed; bit 3: failed; 4: settled; 5: cancelled; 6: new. */
   flags: Uint8Array;
   /** Per result: size, inode, dev. */
   u64: BigUint64Array;
@@ -111,20 +138,21 @@ export interface ResultBatch {
   baselines: Record<number, WireBaseline | null>;
   /** Time this batch's baseline lookups took in the worker. */
   lookupMs: number;
+  settledNew: SettledNew | null;
 }
 
 export type ToWorker = JobBatch;
 /** `files`: files of the current batch finished so far (progress only; their results come with the batch), and the one being read now. */
 export type FromWorker = ResultBatch | { type: 'bytes'; bytes: number } | { type: 'files'; files: number; bytes: number; path: string };
 
-export function encodeJobs(jobs: readonly HashJob[]): JobBatch {
+export function encodeJobs(jobs: readonly HashJob[], settleNew: boolean): JobBatch {
   const ids = new Int32Array(jobs.length);
   const flags = new Uint8Array(jobs.length);
   jobs.forEach((j, i) => {
     ids[i] = j.id;
     flags[i] = (j.kind === 'symlink' ? 1 : 0) | (j.bypassCache ? 2 : 0);
   });
-  return { type: 'jobs', ids, paths: jobs.map((j) => j.path).join('\0'), flags };
+  return { type: 'jobs', ids, paths: jobs.map((j) => j.path).join('\0'), flags, settleNew };
 }
 
 export function decodeJobs(b: JobBatch): HashJob[] {
@@ -132,7 +160,7 @@ export function decodeJobs(b: JobBatch): HashJob[] {
   return Array.from(b.ids, (id, i) => ({ id, path: paths[i], kind: b.flags[i] & 1 ? 'symlink' : 'file', bypassCache: (b.flags[i] & 2) !== 0 }));
 }
 
-export function encodeResults(results: readonly HashResult[], lookupMs = 0): ResultBatch {
+export function encodeResults(results: readonly HashResult[], lookupMs = 0, settledNew: SettledNew | null = null): ResultBatch {
   const n = results.length;
   const hashLength = results.find((r): r is HashSuccess => r.ok === true)?.hash.length ?? 0;
   const batch: ResultBatch = {
@@ -148,11 +176,12 @@ export function encodeResults(results: readonly HashResult[], lookupMs = 0): Res
     verifiedIds: new Float64Array(n).fill(-1),
     baselines: {},
     lookupMs,
+    settledNew,
   };
   results.forEach((r, i) => {
     batch.ids[i] = r.id;
-    if (r.ok === 'settled' || r.ok === 'cancelled') {
-      batch.flags[i] = r.ok === 'settled' ? 16 : 32;
+    if (r.ok === 'settled' || r.ok === 'cancelled' || r.ok === 'new') {
+      batch.flags[i] = r.ok === 'settled' ? 16 : r.ok === 'cancelled' ? 32 : 64;
       return;
     }
     if (r.baseline !== undefined) batch.baselines[i] = r.baseline;
@@ -228,13 +257,14 @@ class BatchSuccess implements HashSuccess {
   }
 }
 
-export function decodeResults(b: ResultBatch): HashResult[] {
+export function decodeResults(b: ResultBatch): BatchResults {
   const out = new Array<HashResult>(b.ids.length);
   for (let i = 0; i < out.length; i++) {
     const id = b.ids[i];
     const f = b.flags[i];
     if (f & 16) out[i] = { id, ok: 'settled' };
     else if (f & 32) out[i] = { id, ok: 'cancelled' };
+    else if (f & 64) out[i] = { id, ok: 'new' };
     else if (f & 8) {
       const failure: HashFailure = { id, ok: false, ...b.failures[i] };
       if (i in b.baselines) failure.baseline = b.baselines[i];
@@ -246,7 +276,7 @@ export function decodeResults(b: ResultBatch): HashResult[] {
       out[i] = r;
     }
   }
-  return out;
+  return { results: out, settledNew: b.settledNew };
 }
 
 export interface WorkerConfig {

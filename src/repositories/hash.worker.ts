@@ -11,6 +11,7 @@ import { createHasher } from './hashers.js';
 import { fsPath } from '../domain/path-bytes.js';
 import { BaselineLookup, type BaselineMatch } from './baseline-lookup.js';
 import { decodeJobs, encodeResults, type FromWorker, type HashFailure, type HashJob, type HashResult, type HashSuccess, type ToWorker, type WorkerConfig } from './hash-protocol.js';
+import { JsonRows } from './baseline-json.js';
 
 const config = workerData as WorkerConfig;
 const hasher = await createHasher(config.algorithm);
@@ -209,7 +210,15 @@ function verifiedAgainst(job: HashJob, r: HashResult, b: BaselineMatch | undefin
   return b.fingerprint !== null && b.fingerprint === fingerprintOf(r);
 }
 
-async function handle(jobs: HashJob[], matching: Promise<Array<BaselineMatch | undefined>> | null): Promise<void> {
+/**
+ * A file without a baseline read cleanly (a regular file, unchanged by the read, not short) is
+ * `new` by the findings rule, whatever else holds (domain/findings.ts, rule 2): settled here.
+ */
+function isCleanNew(job: HashJob, r: HashResult): r is HashSuccess {
+  return r.ok === true && r.kind === 'file' && !job.bypassCache && !r.changedWhileReading && r.shortRead === undefined;
+}
+
+async function handle(jobs: HashJob[], matching: Promise<Array<BaselineMatch | undefined>> | null, settleNew: boolean): Promise<void> {
   // The lookup started when the batch arrived, beside the previous batch's reads: this is only the wait.
   const t0 = performance.now();
   const known = matching ? await matching : null;
@@ -219,6 +228,8 @@ async function handle(jobs: HashJob[], matching: Promise<Array<BaselineMatch | u
   unreportedBytes = 0;
   /** Results the main thread must judge, with the id of the baseline they need. */
   const unsettled: Array<[HashSuccess | HashFailure, number]> = [];
+  const newRows = settleNew && matching ? new JsonRows() : null;
+  let newBytes = 0;
   const settle = (job: HashJob, i: number): HashResult => {
     // Live progress between batches: a batch of large files on a slow disk can take minutes.
     if (++sinceReport > 1 && performance.now() - reportedAt >= FILES_REPORT_EVERY_MS) {
@@ -238,7 +249,11 @@ async function handle(jobs: HashJob[], matching: Promise<Array<BaselineMatch | u
     const result = r as HashSuccess | HashFailure;
     if (verifiedAgainst(job, r, baseline)) (result as HashSuccess).verifiedBaselineId = baseline!.id;
     else if (baseline) unsettled.push([result, baseline.id]);
-    else result.baseline = null;
+    else if (newRows && isCleanNew(job, r)) {
+      newRows.add(job.path, r.size, r.mtimeNs, r.ctimeNs, r.inode, Buffer.from(r.hash.buffer, r.hash.byteOffset, r.hash.byteLength).toString('hex'), r.readStartedNs);
+      newBytes += Number(r.size);
+      return { id: job.id, ok: 'new' };
+    } else result.baseline = null;
     return result;
   };
   const results = jobs.map(settle);
@@ -248,7 +263,7 @@ async function handle(jobs: HashJob[], matching: Promise<Array<BaselineMatch | u
     lookupMs += performance.now() - t1;
     for (const [result, id] of unsettled) result.baseline = full.get(id) ?? null;
   }
-  const b = encodeResults(results, lookupMs);
+  const b = encodeResults(results, lookupMs, newRows?.count ? { rows: newRows.text(), count: newRows.count, bytes: newBytes } : null);
   parentPort!.postMessage(b, [b.ids, b.flags, b.u64, b.i64, b.shortRead, b.hashes, b.verifiedIds].map((a) => a.buffer as ArrayBuffer));
 }
 
@@ -262,7 +277,7 @@ parentPort!.on('message', (msg: ToWorker) => {
   matching?.catch(() => {});
   // A failed lookup (the database gone) rejects here: unhandled, it ends the worker with an
   // 'error', which the pool turns into an aborted scan, as for any other worker failure.
-  queue = queue.then(() => handle(jobs, matching));
+  queue = queue.then(() => handle(jobs, matching, msg.settleNew));
 });
 
 /**

@@ -56,7 +56,7 @@ export class ScanRun {
     private readonly roots: ScanRootRow[],
     private readonly opts: RunOptions,
   ) {
-    this.writer = new ScanWriter(db, scan.id, repos, { counts: scan.counts, filesDone: scan.filesDone, bytesDone: scan.bytesDone });
+    this.writer = new ScanWriter(db, scan.id, opts.algorithm, repos, { counts: scan.counts, filesDone: scan.filesDone, bytesDone: scan.bytesDone });
     this.outcomes = new ScanOutcomes(this.writer, scan.id, opts.algorithm, {
       reread: (job) => this.submit([job], true),
       interrupt: (reason) => this.interrupt(reason),
@@ -230,19 +230,23 @@ export class ScanRun {
     for (const part of chunks(jobs, perMessage)) {
       await this.pool!.slotFree();
       if (this.halted) return;
-      this.submit(part, false);
+      this.submit(part, false, true);
     }
   }
 
-  private submit(jobs: Job[], bypassCache: boolean) {
+  /** `settleNew`: the jobs are all of one root, so the worker may settle new files itself. */
+  private submit(jobs: Job[], bypassCache: boolean, settleNew = false) {
     const messages = jobs.map((job) => {
       const id = this.nextId++;
       this.jobs.set(id, job);
       return { id, path: job.path, kind: job.kind, bypassCache };
     });
     const p: Promise<void> = this.pool!
-      .submit(messages)
-      .then((results) => this.onResults(results))
+      .submit(messages, settleNew)
+      .then(({ results, settledNew }) => {
+        if (settledNew) this.writer.settledNew(jobs[0]!.root.row, settledNew);
+        return this.onResults(results);
+      })
       .catch((err) => {
         this.fatal ??= err;
       })
@@ -258,7 +262,7 @@ export class ScanRun {
     for (const r of results) {
       const job = this.jobs.get(r.id)!;
       this.jobs.delete(r.id);
-      if (r.ok === 'settled' || r.ok === 'cancelled') continue;
+      if (r.ok === 'settled' || r.ok === 'cancelled' || r.ok === 'new') continue;
       this.currentPath = job.path;
       if (r.baseline !== undefined) job.baseline = r.baseline && toBaselineRow(r.baseline);
       if (r.ok && r.verifiedBaselineId !== undefined) {

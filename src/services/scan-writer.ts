@@ -7,7 +7,8 @@ import type { Knex } from 'knex';
 import type { FindingStatus } from '../domain/findings.js';
 import type { BaselineRepository, BaselineWrite } from '../repositories/baseline.repository.js';
 import type { FindingRepository, FindingWrite } from '../repositories/finding.repository.js';
-import type { ScanRepository } from '../repositories/scan.repository.js';
+import type { ScanRepository, ScanRootRow } from '../repositories/scan.repository.js';
+import type { SettledNew } from '../repositories/hash-protocol.js';
 
 const FLUSH_ROWS = 5000;
 const FLUSH_MS = 1000;
@@ -22,6 +23,9 @@ export class ScanWriter {
   /** Paths of `new` files by root id, whose baselines are in `baselines` (see newFinding()). */
   private newPaths = new Map<number, string[]>();
   private newCount = 0;
+  /** Rows of files the workers settled as `new`, by root (see settledNew()). */
+  private workerNew = new Map<ScanRootRow, string[]>();
+  private workerNewCount = 0;
   private chain: Promise<void> = Promise.resolve();
   private lastFlush = Date.now();
   private failure: unknown = null;
@@ -34,6 +38,7 @@ export class ScanWriter {
   constructor(
     private readonly db: Knex,
     private readonly scanId: number,
+    private readonly algorithm: string,
     private readonly repos: { baselines: BaselineRepository; findings: FindingRepository; scans: ScanRepository },
     start: { counts: Record<string, number>; filesDone: number; bytesDone: bigint },
   ) {
@@ -86,8 +91,22 @@ export class ScanWriter {
     this.newCount++;
   }
 
+  /**
+   * Files a worker settled as `new` (HashNew), with their baseline rows as JSON: counted here, and
+   * written as they came, each row a baseline and a `new` finding.
+   */
+  settledNew(root: ScanRootRow, s: SettledNew) {
+    this.count('new', s.count);
+    this.filesDone += s.count;
+    this.bytesDone += BigInt(s.bytes);
+    let rows = this.workerNew.get(root);
+    if (!rows) this.workerNew.set(root, (rows = []));
+    rows.push(s.rows);
+    this.workerNewCount += s.count;
+  }
+
   get pendingRows() {
-    return this.baselines.length + this.verifiedIds.length + this.seen.length + this.findings.length + this.newCount + this.subtrees.length;
+    return this.baselines.length + this.verifiedIds.length + this.seen.length + this.findings.length + this.newCount + this.workerNewCount + this.subtrees.length;
   }
 
   /** Flushes when enough has piled up or enough time has passed; never more than one at a time. */
@@ -105,6 +124,7 @@ export class ScanWriter {
       subtrees: this.subtrees,
       findings: this.findings,
       newPaths: this.newPaths,
+      workerNew: this.workerNew,
     };
     const progress = { counts: { ...this.counts }, filesDone: this.filesDone, bytesDone: this.bytesDone };
     this.baselines = [];
@@ -115,6 +135,8 @@ export class ScanWriter {
     this.findings = [];
     this.newPaths = new Map();
     this.newCount = 0;
+    this.workerNew = new Map();
+    this.workerNewCount = 0;
     this.lastFlush = Date.now();
     this.chain = this.chain.then(async () => {
       const t0 = performance.now();
@@ -125,6 +147,12 @@ export class ScanWriter {
         for (const dir of batch.subtrees) await this.repos.baselines.markSubtreeSeen(trx, dir, this.scanId);
         await this.repos.findings.insert(trx, batch.findings);
         for (const [rootId, paths] of batch.newPaths) await this.repos.findings.insertNewFromBaselines(trx, this.scanId, rootId, paths);
+        for (const [root, parts] of batch.workerNew) {
+          const rows = joinJsonArrays(parts);
+          const shared = { kind: 'file', algorithm: this.algorithm, firstScanId: this.scanId, lastSeenScanId: this.scanId, missingSinceScanId: null, deviceId: root.device.deviceId } as const;
+          await this.repos.baselines.upsertJson(trx, shared, rows);
+          await this.repos.findings.insertNewFromRows(trx, this.scanId, root.id, rows);
+        }
         await this.repos.scans.saveProgress(trx, this.scanId, progress);
       });
       this.writeMs += performance.now() - t0;
@@ -138,3 +166,6 @@ export class ScanWriter {
     });
   }
 }
+
+/** JSON arrays as one: a flush writes its batches' rows in one statement per root. */
+const joinJsonArrays = (parts: readonly string[]) => (parts.length === 1 ? parts[0]! : `[${parts.map((p) => p.slice(1, -1)).join(',')}]`);
