@@ -55,10 +55,11 @@ export async function scanCommand(argv: string[]): Promise<number> {
       resume: Boolean(values.resume),
       maxRate,
     });
-    // The device map's used space, when its last measurement is a day old, is measured beside a
-    // scan that is still running after a few seconds: reading a big disk's allocation takes
-    // seconds, which a long scan of that disk hides. A short scan measures after: beside hashing
-    // at full speed it cost the scan more than it takes alone.
+    // The device map's used space (the appliance's device page), when its last measurement is a
+    // day old, is measured beside a scan still running after a few seconds: reading a big disk's
+    // allocation takes seconds, which a long scan of that disk hides. A short clean scan leaves it
+    // to the appliance's scans and its "Check now": the command line never shows the map, and
+    // measuring after took 0.2 s of a 1.5 s scan of 16 GiB here. Damage is measured for anyway.
     let events: Promise<EventService> | null = null;
     const eventsOf = () =>
       (events ??= loadPlugins(ctx.config).then((plugins) =>
@@ -91,8 +92,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     // Damage becomes bitrot events (placed on the disk, grouped, explained) before anything is printed.
     const alarmCount = [...ALARM_STATUSES].reduce((n, st) => n + (outcome.scan.counts[st] ?? 0), 0);
     const damaged = alarmCount > 0 && outcome.status !== 'aborted';
-    // An aborted scan says nothing of the disk: it measures only if it had started already.
-    const { ids: measured, error: measureError } = outcome.status === 'aborted' && !measuring ? { ids: new Set<number>(), error: null } : await measure();
+    const { ids: measured, error: measureError } = measuring ? await measuring : { ids: new Set<number>(), error: null };
     if (measureError) throw measureError;
     let changes: EventChange[] = [];
     // All plugins (mappers too) only when there is something to place on a disk: a clean scan stays quick.

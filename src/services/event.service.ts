@@ -239,7 +239,7 @@ export class EventService {
 /** The device map's resolution: 256 columns across the page, a bucket each. */
 const MAP_BUCKETS = 256;
 
-const NOT_MEASURED = 'not measured yet: it is measured after each scan of the device and by “Check now” on its page';
+const NOT_MEASURED = 'not measured yet: it is measured after each scan the appliance runs, beside a command-line scan that runs longer than 5 s, when damage is found, and by “Check now” on its page';
 
 export interface UsedSpaceFacts {
   usedGranularity: string | null;
