@@ -141,6 +141,12 @@ export class BaselineRepository {
     await trx('baselines').where('path', '>=', lo).andWhere('path', '<', hi).update({ last_seen_scan_id: scanId });
   }
 
+  /** Whether any baseline lies below `dir`. */
+  async anyUnder(dir: string): Promise<boolean> {
+    const [lo, hi] = subtreeRange(dir);
+    return (await this.db('baselines').where('path', '>=', lo).andWhere('path', '<', hi).first(this.db.raw('1 AS one'))) !== undefined;
+  }
+
   async countUnder(dir: string): Promise<number> {
     const [lo, hi] = subtreeRange(dir);
     const r = await this.db('baselines').where('path', '>=', lo).andWhere('path', '<', hi).count({ n: '*' }).first();

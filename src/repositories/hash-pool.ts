@@ -10,7 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { decodeResults, encodeJobs, type BatchResults, type FromWorker, type HashJob, type WorkerConfig } from './hash-protocol.js';
+import { decodeResults, encodeJobs, type BatchOptions, type BatchResults, type FromWorker, type HashJob, type WorkerConfig } from './hash-protocol.js';
 
 const CORES = availableParallelism();
 
@@ -149,13 +149,12 @@ export class HashPool {
     while (this.inFlight >= this.capacity) await new Promise<void>((r) => this.freeWaiters.push(r));
   }
 
-  /** `settleNew`: the jobs are all of one root, and the worker may settle those without a baseline (HashNew). */
-  submit(jobs: HashJob[], settleNew = false): Promise<BatchResults> {
+  submit(jobs: HashJob[], options: BatchOptions = { settleNew: false, noBaselines: false }): Promise<BatchResults> {
     if (this.closed) return Promise.reject(new Error('hash pool is closed'));
     const slot = this.slotFor();
     return new Promise((resolve, reject) => {
       slot.waiting.push({ resolve, reject });
-      const batch = encodeJobs(jobs, settleNew);
+      const batch = encodeJobs(jobs, options);
       slot.worker.postMessage(batch, [batch.ids.buffer as ArrayBuffer, batch.flags.buffer as ArrayBuffer]);
     });
   }

@@ -113,8 +113,14 @@ export interface JobBatch {
   paths: string;
   /** bit 0: symlink; bit 1: bypass the cache. */
   flags: Uint8Array;
-  /** The worker may settle files without a baseline as `new` (HashNew): all of one root. */
+  options: BatchOptions;
+}
+
+export interface BatchOptions {
+  /** The worker may settle files without a baseline as `new` (HashNew): the jobs are all of one root. */
   settleNew: boolean;
+  /** No file of the batch has a baseline (its root had none when its walk began): no lookup. */
+  noBaselines: boolean;
 }
 
 export interface ResultBatch {
@@ -145,14 +151,14 @@ export type ToWorker = JobBatch;
 /** `files`: files of the current batch finished so far (progress only; their results come with the batch), and the one being read now. */
 export type FromWorker = ResultBatch | { type: 'bytes'; bytes: number } | { type: 'files'; files: number; bytes: number; path: string };
 
-export function encodeJobs(jobs: readonly HashJob[], settleNew: boolean): JobBatch {
+export function encodeJobs(jobs: readonly HashJob[], options: BatchOptions): JobBatch {
   const ids = new Int32Array(jobs.length);
   const flags = new Uint8Array(jobs.length);
   jobs.forEach((j, i) => {
     ids[i] = j.id;
     flags[i] = (j.kind === 'symlink' ? 1 : 0) | (j.bypassCache ? 2 : 0);
   });
-  return { type: 'jobs', ids, paths: jobs.map((j) => j.path).join('\0'), flags, settleNew };
+  return { type: 'jobs', ids, paths: jobs.map((j) => j.path).join('\0'), flags, options };
 }
 
 export function decodeJobs(b: JobBatch): HashJob[] {

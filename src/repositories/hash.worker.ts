@@ -178,7 +178,13 @@ function run(job: HashJob, expected: string | null): HashResult {
   }
 }
 
-const lookup = config.lookup ? new BaselineLookup(config.lookup.databaseFile, config.algorithm, config.lookup.resuming) : null;
+/**
+ * Opened at the first batch that needs it. A worker of a first scan never does, and one that
+ * opened the database only to be terminated while its statements were still being prepared
+ * brought the process down (node-sqlite3 throws into a worker that is going away).
+ */
+let lookupDb: BaselineLookup | null = null;
+const lookup = () => (lookupDb ??= new BaselineLookup(config.lookup!.databaseFile, config.algorithm, config.lookup!.resuming));
 const stopping = config.stop ? new Int32Array(config.stop) : null;
 
 /** The read in the form of a baseline's fingerprint (baseline-lookup.ts), rebuilt per file in one buffer. */
@@ -259,7 +265,7 @@ async function handle(jobs: HashJob[], matching: Promise<Array<BaselineMatch | u
   const results = jobs.map(settle);
   if (unsettled.length) {
     const t1 = performance.now();
-    const full = await lookup!.full(unsettled.map(([, id]) => id));
+    const full = await lookup().full(unsettled.map(([, id]) => id));
     lookupMs += performance.now() - t1;
     for (const [result, id] of unsettled) result.baseline = full.get(id) ?? null;
   }
@@ -272,12 +278,12 @@ let queue: Promise<void> = Promise.resolve();
 parentPort!.on('message', (msg: ToWorker) => {
   if (msg.type !== 'jobs') return;
   const jobs = decodeJobs(msg);
-  const matching = lookup ? lookup.match(jobs.map((j) => j.path)) : null;
+  const matching = !config.lookup ? null : msg.options.noBaselines ? Promise.resolve(new Array<undefined>(jobs.length)) : lookup().match(jobs.map((j) => j.path));
   // Seen by handle's await; a rejection before then must not count as unhandled twice.
   matching?.catch(() => {});
   // A failed lookup (the database gone) rejects here: unhandled, it ends the worker with an
   // 'error', which the pool turns into an aborted scan, as for any other worker failure.
-  queue = queue.then(() => handle(jobs, matching, msg.settleNew));
+  queue = queue.then(() => handle(jobs, matching, msg.options.settleNew));
 });
 
 /**

@@ -17,6 +17,8 @@ export interface RootCtx {
   guard: RootGuard;
   traits: FilesystemTraits;
   fsName: string;
+  /** No baseline lay below the root when its walk began (roots never nest): nothing to look up. */
+  unknown: boolean;
 }
 
 export interface Job {

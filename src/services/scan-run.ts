@@ -175,7 +175,9 @@ export class ScanRun {
       }
     }
     const fsName = row.device.fsType ?? row.device.mountType ?? 'this filesystem';
-    return { row, guard, traits: filesystemTraits(row.device.fsType ?? row.device.mountType), fsName };
+    // A first scan's workers then skip a lookup per batch that could find nothing.
+    const unknown = !(await this.repos.baselines.anyUnder(row.path));
+    return { row, guard, traits: filesystemTraits(row.device.fsType ?? row.device.mountType), fsName, unknown };
   }
 
   private async walkRoot(root: RootCtx) {
@@ -233,19 +235,19 @@ export class ScanRun {
     for (const part of chunks(jobs, perMessage)) {
       await this.pool!.slotFree();
       if (this.halted) return;
-      this.submit(part, false, true);
+      this.submit(part, false, root);
     }
   }
 
-  /** `settleNew`: the jobs are all of one root, so the worker may settle new files itself. */
-  private submit(jobs: Job[], bypassCache: boolean, settleNew = false) {
+  /** `root`: the jobs are all of it, so the worker may settle new files itself (and skip lookups under an unknown root). */
+  private submit(jobs: Job[], bypassCache: boolean, root?: RootCtx) {
     const messages = jobs.map((job) => {
       const id = this.nextId++;
       this.jobs.set(id, job);
       return { id, path: job.path, kind: job.kind, bypassCache };
     });
     const p: Promise<void> = this.pool!
-      .submit(messages, settleNew)
+      .submit(messages, { settleNew: root !== undefined, noBaselines: root?.unknown === true })
       .then(({ results, settledNew }) => {
         if (settledNew) this.writer.settledNew(jobs[0]!.root.row, settledNew);
         return this.onResults(results);
