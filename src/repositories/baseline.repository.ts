@@ -56,11 +56,13 @@ const COLS = ['path', 'kind', 'size', 'mtime_ns', 'ctime_ns', 'inode', 'hash', '
  * it. SQLite's JSON parser costs far less per value than the sqlite3 driver's binding, which
  * checks and copies every bound value: 200k baselines in 80 transactions took 1.6–1.8 s bound
  * 7 values a row, 1.1 s as JSON, and the main thread is the limit of a small-file first scan.
- * (`WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.)
+ * jsonb_each, not json_each: it parses the text once into SQLite's binary JSON, so each row's
+ * seven `->>` read a blob instead of parsing the row's text again (the writer's time in a 200k
+ * first scan 2.1 -> 1.5 s). `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.
  */
 const UPSERT_SQL = `INSERT INTO baselines (${COLS.join(',')})
   SELECT value->>0, ?, value->>1, value->>2, value->>3, value->>4, unhex(value->>5), ?, value->>6, ?, ?, ?, ?
-  FROM json_each(?) WHERE true
+  FROM jsonb_each(?) WHERE true
   ON CONFLICT (path) DO UPDATE SET ${COLS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`;
 
 /** What a group of baselines shares, bound once per statement. */

@@ -69,11 +69,11 @@ export class FindingRepository {
    * array of paths a batch instead of nine values a file (the driver's binding was the main
    * thread's largest cost).
    */
-  /** `new` findings from baseline rows as JSON (baseline-json.ts): the values bound once, as text. */
+  /** `new` findings from baseline rows as JSON (baseline-json.ts); jsonb_each as in BaselineRepository.upsertJson. */
   async insertNewFromRows(trx: Knex, scanId: number, rootId: number, rowsJson: string): Promise<void> {
     await trx.raw(
       `INSERT INTO scan_findings (scan_id, root_id, path, status, detail, size, mtime_ns, inode, hash)
-       SELECT ?, ?, value->>0, 'new', NULL, value->>1, value->>2, value->>4, unhex(value->>5) FROM json_each(?) ORDER BY key`,
+       SELECT ?, ?, value->>0, 'new', NULL, value->>1, value->>2, value->>4, unhex(value->>5) FROM jsonb_each(?) ORDER BY key`,
       [scanId, rootId, rowsJson],
     );
   }
