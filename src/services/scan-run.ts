@@ -134,7 +134,8 @@ export class ScanRun {
         await this.writer.flush();
         this.phase = 'missing';
         const t0 = performance.now();
-        for (const ctx of ctxs) {
+        // A root unknown before this scan has no baseline this scan did not write.
+        for (const ctx of ctxs.filter((c) => !c.unknown)) {
           await markMissingAndMoved(this.db, this.repos, this.writer, this.scan.id, ctx.row, (p) => relativeTo(ctx.row.path, p), ctx.traits.stableInodes);
         }
         this.writer.writeMs += performance.now() - t0;
