@@ -99,10 +99,10 @@ export class ScanRun {
       this.pool = new HashPool(this.opts.threads, {
         algorithm: this.opts.algorithm,
         // 128 KiB: the page-cache pages copied from and the buffer hashed both stay in the core's
-        // L2 cache (512 KiB on many cores). Cached data read and hashed, two threads at once: 256 KiB
-        // 6.8 GB/s each, 128 KiB 9.3 (one thread: 1 MiB 7.2, 256 KiB 7.0, 128 KiB 9.7); a 16 GiB
-        // hot scan 1.35 -> 0.97 s. Cold reads are the same
-        // (the kernel's readahead does not follow the buffer size).
+        // L2 cache (512 KiB on many cores). Cached data read and hashed, two threads at once:
+        // 256 KiB 6.8 GB/s each, 128 KiB 9.3 (one thread: 1 MiB 7.2, 256 KiB 7.0, 128 KiB 9.7); a
+        // 16 GiB hot scan 1.35 -> 0.97 s. Cold reads are the same: the kernel's readahead does
+        // not follow the buffer size.
         bufferSize: 128 * 1024,
         maxBytesPerSecond: this.opts.maxRate / this.opts.threads,
         lookup: { databaseFile: this.opts.databaseFile, scanId: this.scan.id, resuming: this.opts.resuming },
