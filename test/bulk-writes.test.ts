@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/index.js';
 import { openDatabase } from '../src/repositories/db.js';
 import { BaselineRepository, type BaselineWrite } from '../src/repositories/baseline.repository.js';
+import { BaselineLookup } from '../src/repositories/baseline-lookup.js';
+import { FindingRepository } from '../src/repositories/finding.repository.js';
 import { tempDir } from './helpers/bitarr.js';
 
 const row = (i: number): BaselineWrite => ({
@@ -86,4 +88,32 @@ test('a row SQLite refuses fails the whole batch, writes nothing, and the databa
   await t.throwsAsync(db.transaction((trx) => repo.upsert(trx, rows)), { message: /NOT NULL/ });
   t.is((await repo.listAt('/mnt/photos', null, 10_000)).length, 0, 'the transaction rolled back');
   await t.notThrowsAsync(db.destroy());
+});
+
+test('inode numbers above 2^63 (overlayfs xino, some NFS) survive exactly: baselines, findings and the worker\'s fingerprint', async (t) => {
+  const db = await open(t);
+  const repo = new BaselineRepository(db);
+  const inodes = [2n ** 64n - 1n, 2n ** 63n, 2n ** 63n - 1n, 12n];
+  const rows = inodes.map((inode, i) => ({ ...row(i), inode }));
+  await db.transaction((trx) => repo.upsert(trx, rows));
+  const back = await repo.listAt('/mnt/photos', null, 10);
+  t.deepEqual(back.map((b) => b.inode), inodes);
+
+  // The fingerprint a worker compares its read with: the inode as the same 16 hex digits it reads.
+  const lookup = new BaselineLookup((db.client.config.connection as { filename: string }).filename, 'xxh3-128', false);
+  t.teardown(() => lookup.close());
+  const matches = await lookup.match(rows.map((r) => r.path));
+  t.deepEqual(
+    matches.map((m) => m?.fingerprint?.slice(2 + 48, 2 + 64)),
+    inodes.map((i) => i.toString(16).padStart(16, '0')),
+  );
+  const full = await lookup.full(matches.map((m) => m!.id));
+  t.deepEqual([...full.values()].map((b) => b.inode), inodes);
+
+  const [scanId] = await db('scans').insert({ host_id: 'h', hostname: 'h', algorithm: 'xxh3-128', status: 'running', options: '{}', counts: '{}', started_at_ns: '1' });
+  const [rootId] = await db('scan_roots').insert({ scan_id: scanId, path: '/mnt/photos' });
+  const findings = new FindingRepository(db);
+  await db.transaction((trx) => findings.insert(trx, rows.map((r) => ({ scanId: scanId!, rootId: rootId!, path: r.path, status: 'missing' as const, detail: null, size: r.size, mtimeNs: r.mtimeNs, inode: r.inode, hash: r.hash }))));
+  t.deepEqual((await findings.withStatuses(scanId!, ['missing'])).map((f) => f.inode), inodes);
+  await db.destroy();
 });

@@ -14,7 +14,8 @@ export class JsonRows {
 
   add(path: string, size: bigint, mtimeNs: bigint, ctimeNs: bigint, inode: bigint, hashHex: string, verifiedAtNs: bigint) {
     // JSON.stringify escapes quotes and control characters; names are never lone surrogates.
-    this.parts.push(`[${JSON.stringify(path)},${size},${mtimeNs},${ctimeNs},${inode},"${hashHex}",${verifiedAtNs}]`);
+    // The inode as a signed 64-bit integer, as sql.ts inodeToSql stores it.
+    this.parts.push(`[${JSON.stringify(path)},${size},${mtimeNs},${ctimeNs},${BigInt.asIntN(64, inode)},"${hashHex}",${verifiedAtNs}]`);
   }
 
   text(): string {

@@ -9,6 +9,7 @@
  */
 import sqlite3 from 'sqlite3';
 import type { EntryKind, WireBaseline } from './hash-protocol.js';
+import { inodeFromSql } from './sql.js';
 
 /**
  * What a read must equal for the file to be verified, as one lowercase hex string: the kind (00
@@ -87,6 +88,12 @@ export class BaselineLookup {
     return out;
   }
 
+  /** Workers are terminated with theirs open; a test closes its own. */
+  async close(): Promise<void> {
+    await Promise.all([this.matchStmt, this.fullStmt].map((st) => new Promise<void>((resolve) => st.finalize(() => resolve()))));
+    await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
+  }
+
   /** The whole baselines, by id. */
   async full(ids: readonly number[]): Promise<Map<number, WireBaseline>> {
     const out = new Map<number, WireBaseline>();
@@ -106,7 +113,7 @@ const toWire = (r: FullRow): WireBaseline => ({
   size: BigInt(r.size),
   mtimeNs: BigInt(r.mtime_ns),
   ctimeNs: BigInt(r.ctime_ns),
-  inode: BigInt(r.inode),
+  inode: inodeFromSql(r.inode),
   hash: new Uint8Array(r.hash),
   algorithm: r.algorithm,
   verifiedAtNs: BigInt(r.verified_at_ns),

@@ -1,6 +1,6 @@
 /** Baselines: the last verified record of each file. */
 import type { Knex } from 'knex';
-import { asText, bind, BATCH, bigOr0, chunks, subtreeRange } from './sql.js';
+import { asText, bind, BATCH, bigOr0, chunks, inodeFromSql, subtreeRange } from './sql.js';
 import { JsonRows } from './baseline-json.js';
 
 export interface BaselineRow {
@@ -39,7 +39,7 @@ function fromRow(r: any): BaselineRow {
     size: bigOr0(r.size),
     mtimeNs: bigOr0(r.mtime_ns),
     ctimeNs: bigOr0(r.ctime_ns),
-    inode: bigOr0(r.inode),
+    inode: r.inode === null || r.inode === undefined ? 0n : inodeFromSql(r.inode),
     hash: r.hash,
     algorithm: r.algorithm,
     verifiedAtNs: bigOr0(r.verified_at_ns),

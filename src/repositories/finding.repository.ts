@@ -1,7 +1,7 @@
 /** Findings: what each scan concluded about each file that was not simply ok. */
 import type { Knex } from 'knex';
 import type { FindingStatus } from '../domain/findings.js';
-import { asText, BATCH, bind, bigOr0, multiRowInsert, rowChunks, runMany } from './sql.js';
+import { asText, BATCH, bind, bigOr0, inodeFromSql, inodeToSql, multiRowInsert, rowChunks, runMany } from './sql.js';
 
 export interface FindingWrite {
   scanId: number;
@@ -35,7 +35,7 @@ const fromRow = (r: any): FindingRow => ({
   detail: r.detail ?? null,
   size: r.size === null ? null : bigOr0(r.size),
   mtimeNs: r.mtime_ns === null ? null : bigOr0(r.mtime_ns),
-  inode: r.inode === null ? null : bigOr0(r.inode),
+  inode: r.inode === null ? null : inodeFromSql(r.inode),
   hash: r.hash ?? null,
 });
 
@@ -56,7 +56,7 @@ export class FindingRepository {
     const { full, rest } = rowChunks(rows);
     const params = (part: FindingWrite[]) => {
       const out: unknown[] = [];
-      for (const f of part) out.push(f.scanId, f.rootId, f.path, f.status, f.detail, bind(f.size), bind(f.mtimeNs), bind(f.inode), f.hash ?? null);
+      for (const f of part) out.push(f.scanId, f.rootId, f.path, f.status, f.detail, bind(f.size), bind(f.mtimeNs), f.inode === null || f.inode === undefined ? null : bind(inodeToSql(f.inode)), f.hash ?? null);
       return out;
     };
     await runMany(trx, insertSql(BATCH), full.map(params));

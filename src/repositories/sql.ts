@@ -28,6 +28,14 @@ export function subtreeRange(dir: string): [string, string] {
 export const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 
 /**
+ * Inode numbers are unsigned 64-bit; SQLite's integers are signed. One above 2^63 (overlayfs with
+ * xino, some NFS servers) would be stored as a lossy REAL and then fail to read back, so it is
+ * stored as its two's complement: exact, and printf('%016x') gives back the same 16 hex digits.
+ */
+export const inodeToSql = (inode: bigint) => BigInt.asIntN(64, inode);
+export const inodeFromSql = (v: string | number) => BigInt.asUintN(64, BigInt(v));
+
+/**
  * A multi-row INSERT as one raw statement, its SQL built once per row count. The query builder
  * compiles and quotes every column of every row, which was most of a small-file scan's main
  * thread time (bench/).
