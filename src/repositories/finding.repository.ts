@@ -64,27 +64,15 @@ export class FindingRepository {
   }
 
   /**
-   * `new` findings of files whose baselines were written from the same reads in this transaction:
-   * SQLite copies size, mtime, inode and hash from those baselines, so a first scan binds one JSON
-   * array of paths a batch instead of nine values a file (the driver's binding was the main
-   * thread's largest cost).
+   * `new` findings of the files a worker settled, from their baseline rows as JSON
+   * (baseline-json.ts), read with jsonb_each as in BaselineRepository.upsertJson: the values are
+   * the ones the baselines got from the same reads.
    */
-  /** `new` findings from baseline rows as JSON (baseline-json.ts); jsonb_each as in BaselineRepository.upsertJson. */
   async insertNewFromRows(trx: Knex, scanId: number, rootId: number, rowsJson: string): Promise<void> {
     await trx.raw(
       `INSERT INTO scan_findings (scan_id, root_id, path, status, detail, size, mtime_ns, inode, hash)
        SELECT ?, ?, value->>0, 'new', NULL, value->>1, value->>2, value->>4, unhex(value->>5) FROM jsonb_each(?) ORDER BY key`,
       [scanId, rootId, rowsJson],
-    );
-  }
-
-  async insertNewFromBaselines(trx: Knex, scanId: number, rootId: number, paths: readonly string[]): Promise<void> {
-    if (!paths.length) return;
-    await trx.raw(
-      `INSERT INTO scan_findings (scan_id, root_id, path, status, detail, size, mtime_ns, inode, hash)
-       SELECT ?, ?, b.path, 'new', NULL, b.size, b.mtime_ns, b.inode, b.hash
-       FROM json_each(?) AS j JOIN baselines AS b ON b.path = j.value ORDER BY j.key`,
-      [scanId, rootId, JSON.stringify(paths)],
     );
   }
 

@@ -142,17 +142,16 @@ export class ScanOutcomes {
       missingSinceScanId: null,
       deviceId: job.root.row.device.deviceId,
     });
-    this.note(job.root, job.path, v.status, v.detail, r.size, r, true);
+    this.note(job.root, job.path, v.status, v.detail, r.size, r);
   }
 
   /**
-   * Counts a settled file and records its finding unless it is plain ok. `baselineQueued`: the
-   * baseline written from this same read is queued, so a `new` finding is copied from it.
+   * Counts a settled file and records its finding unless it is plain ok. (Most `new` files never
+   * come here: their workers settle them, ScanWriter.settledNew.)
    */
-  note(root: RootCtx, path: string, status: FindingStatus, detail: string | null, bytes: bigint, r?: HashSuccess, baselineQueued = false) {
+  note(root: RootCtx, path: string, status: FindingStatus, detail: string | null, bytes: bigint, r?: HashSuccess) {
     this.writer.fileDone(status, bytes);
     if (!isRecorded(status)) return;
-    if (baselineQueued && status === 'new') return this.writer.newFinding(root.row.id, path);
     this.writer.finding({
       scanId: this.scanId,
       rootId: root.row.id,

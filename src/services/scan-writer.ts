@@ -20,9 +20,6 @@ export class ScanWriter {
   private seen: string[] = [];
   private subtrees: string[] = [];
   private findings: FindingWrite[] = [];
-  /** Paths of `new` files by root id, whose baselines are in `baselines` (see newFinding()). */
-  private newPaths = new Map<number, string[]>();
-  private newCount = 0;
   /** Rows of files the workers settled as `new`, by root (see settledNew()). */
   private workerNew = new Map<ScanRootRow, string[]>();
   private workerNewCount = 0;
@@ -81,17 +78,6 @@ export class ScanWriter {
   }
 
   /**
-   * A `new` finding whose baseline, from the same read, is queued in this batch: written by path
-   * from that baseline (FindingRepository.insertNewFromBaselines).
-   */
-  newFinding(rootId: number, path: string) {
-    let paths = this.newPaths.get(rootId);
-    if (!paths) this.newPaths.set(rootId, (paths = []));
-    paths.push(path);
-    this.newCount++;
-  }
-
-  /**
    * Files a worker settled as `new` (HashNew), with their baseline rows as JSON: counted here, and
    * written as they came, each row a baseline and a `new` finding.
    */
@@ -106,7 +92,7 @@ export class ScanWriter {
   }
 
   get pendingRows() {
-    return this.baselines.length + this.verifiedIds.length + this.seen.length + this.findings.length + this.newCount + this.workerNewCount + this.subtrees.length;
+    return this.baselines.length + this.verifiedIds.length + this.seen.length + this.findings.length + this.workerNewCount + this.subtrees.length;
   }
 
   /** Flushes when enough has piled up or enough time has passed; never more than one at a time. */
@@ -123,7 +109,6 @@ export class ScanWriter {
       seen: this.seen,
       subtrees: this.subtrees,
       findings: this.findings,
-      newPaths: this.newPaths,
       workerNew: this.workerNew,
     };
     const progress = { counts: { ...this.counts }, filesDone: this.filesDone, bytesDone: this.bytesDone };
@@ -133,8 +118,6 @@ export class ScanWriter {
     this.seen = [];
     this.subtrees = [];
     this.findings = [];
-    this.newPaths = new Map();
-    this.newCount = 0;
     this.workerNew = new Map();
     this.workerNewCount = 0;
     this.lastFlush = Date.now();
@@ -146,7 +129,6 @@ export class ScanWriter {
         await this.repos.baselines.markSeen(trx, batch.seen, this.scanId);
         for (const dir of batch.subtrees) await this.repos.baselines.markSubtreeSeen(trx, dir, this.scanId);
         await this.repos.findings.insert(trx, batch.findings);
-        for (const [rootId, paths] of batch.newPaths) await this.repos.findings.insertNewFromBaselines(trx, this.scanId, rootId, paths);
         for (const [root, parts] of batch.workerNew) {
           const rows = joinJsonArrays(parts);
           const shared = { kind: 'file', algorithm: this.algorithm, firstScanId: this.scanId, lastSeenScanId: this.scanId, missingSinceScanId: null, deviceId: root.device.deviceId } as const;
