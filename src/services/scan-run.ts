@@ -98,11 +98,10 @@ export class ScanRun {
     try {
       this.pool = new HashPool(this.opts.threads, {
         algorithm: this.opts.algorithm,
-        // 128 KiB: the page-cache pages copied from and the buffer hashed both stay in the core's
-        // L2 cache (512 KiB on many cores). Cached data read and hashed, two threads at once:
-        // 256 KiB 6.8 GB/s each, 128 KiB 9.3 (one thread: 1 MiB 7.2, 256 KiB 7.0, 128 KiB 9.7); a
-        // 16 GiB hot scan 1.35 -> 0.97 s. Cold reads are the same: the kernel's readahead does
-        // not follow the buffer size.
+        // 128 KiB, measured rather than derived: cached data read and hashed by two threads at
+        // once gave 6.8 GB/s each with 192 or 256 KiB and 9.3 with 128 KiB (one thread: 1 MiB
+        // 7.2, 256 KiB 7.0, 128 KiB 9.7) on an EPYC VM with 1 MiB of L2 a core; a 16 GiB hot
+        // scan 1.35 -> 0.97 s. Cold reads are the same: the kernel's readahead does not follow it.
         bufferSize: 128 * 1024,
         maxBytesPerSecond: this.opts.maxRate / this.opts.threads,
         lookup: { databaseFile: this.opts.databaseFile, scanId: this.scan.id, resuming: this.opts.resuming },
