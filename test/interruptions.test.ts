@@ -141,3 +141,33 @@ test('a scan killed with -9 can be resumed: it continues the same scan and count
   t.is(r.json.findings.length, FILES, 'no file recorded twice');
   t.is(new Set(r.json.findings.map((f) => f.path)).size, FILES);
 });
+
+test('a second process may not scan files a running scan is scanning (it would take them for missing); other folders it may', async (t) => {
+  const { root, cfg } = await setup(t);
+  t.is((await scan(root, cfg)).code, 0);
+  const other = join(root, '..', 'other');
+  await mkdir(other);
+  await writeFile(join(other, 'a.txt'), 'elsewhere');
+  const { child, done } = await startScanMidway(root, cfg);
+  for (const path of [root, join(root, 'd1')]) {
+    const refused = await bitarr(['scan', path, '--config-dir', cfg, '--json']);
+    t.is(refused.code, 2, path);
+    t.regex(refused.stderr, /^bitarr: scan \d+ of .*data is running on this host \(pid \d+\); two scans of the same files at once would take each other's files for missing/, path);
+    t.is(refused.stdout, '', path);
+  }
+  const beside = await scan(other, cfg);
+  t.is(beside.code, 0, beside.stderr);
+  t.is(beside.json.counts.new, 1);
+  child.kill('SIGINT');
+  t.is((await done).code, 130);
+  const db = openDb(cfg);
+  try {
+    t.is(Number((await db('scans').count({ n: '*' }).first())?.n), 3, 'the first scan, the interrupted one and the one beside it: the refused ones left no trace');
+  } finally {
+    await db.destroy();
+  }
+  const after = await scan(join(root, 'd1'), cfg);
+  t.is(after.code, 0, after.stderr);
+  t.is(after.json.counts.ok, FILES / 4);
+  t.is(after.json.counts.missing, 0);
+});

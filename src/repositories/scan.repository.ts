@@ -172,6 +172,13 @@ export class ScanRepository {
     return (await q).map(fromRow);
   }
 
+  /** Scans of this host still marked running, with their root folders. */
+  async runningOn(hostId: string): Promise<Array<{ scan: ScanRow; roots: string[] }>> {
+    const running = (await this.select(this.db).where({ host_id: hostId, status: 'running' })).map(fromRow);
+    const roots = await this.rootsOf(running.map((s) => s.id));
+    return running.map((scan) => ({ scan, roots: (roots.get(scan.id) ?? []).map((r) => r.path) }));
+  }
+
   /** The newest unfinished scan of this host over exactly these roots, to continue with --resume. */
   async findResumable(hostId: string, roots: readonly string[]): Promise<ScanRow | null> {
     const want = [...roots].sort().join('\0');

@@ -4,6 +4,7 @@
  * runtime or when the appliance shuts down (a stopped scan is `interrupted` and resumable).
  * Two scans never walk the same tree at once; scans of different trees run side by side.
  */
+import { treesOverlap } from '../domain/trees.js';
 import type { Algorithm } from '../domain/algorithms.js';
 import { ALARM_STATUSES } from '../domain/findings.js';
 import { conflictError, environmentError } from '../domain/errors.js';
@@ -56,7 +57,6 @@ export interface ScanManagerDeps {
 /** The recorded storage devices a scan's roots were on. */
 export const scannedDevices = (o: ScanOutcome): number[] => [...new Set(o.roots.flatMap((r) => (r.device.deviceId === null ? [] : [r.device.deviceId])))];
 
-const overlaps = (a: string, b: string) => a === b || a.startsWith(b === '/' ? b : b + '/') || b.startsWith(a === '/' ? a : a + '/');
 
 export class ScanManager {
   private readonly scans = new Map<number, RunningScan>();
@@ -91,7 +91,7 @@ export class ScanManager {
 
   /** The running scan over any of these (resolved) roots. */
   busyWith(roots: string[]): RunningScan | null {
-    return this.running().find((s) => s.roots.some((a) => roots.some((b) => overlaps(a, b)))) ?? null;
+    return this.running().find((s) => s.roots.some((a) => roots.some((b) => treesOverlap(a, b)))) ?? null;
   }
 
   /** Starts a scan of roots inside the configured scan roots; resolves once its scan row exists. */
@@ -102,7 +102,7 @@ export class ScanManager {
     const roots = await Promise.all(req.roots.map((r) => this.deps.settings.allowedRoot(r)));
     const busy = this.busyWith(roots);
     if (busy) throw conflictError(`scan ${busy.scanId} is already scanning ${busy.roots.join(', ')}: wait for it to finish or stop it`);
-    if (roots.some((a) => [...this.claimed].some((b) => overlaps(a, b)))) throw conflictError(`a scan of ${roots.join(', ')} is starting already`);
+    if (roots.some((a) => [...this.claimed].some((b) => treesOverlap(a, b)))) throw conflictError(`a scan of ${roots.join(', ')} is starting already`);
     for (const r of roots) this.claimed.add(r);
     try {
       return await this.launch(req, roots, settings);

@@ -6,7 +6,8 @@
 import { realpath, stat } from 'node:fs/promises';
 import type { Knex } from 'knex';
 import type { Algorithm } from '../domain/algorithms.js';
-import { environmentError, usageError } from '../domain/errors.js';
+import { conflictError, environmentError, usageError } from '../domain/errors.js';
+import { treesOverlap } from '../domain/trees.js';
 import { Exclusions } from '../domain/exclusions.js';
 import { BaselineRepository } from '../repositories/baseline.repository.js';
 import { FindingRepository } from '../repositories/finding.repository.js';
@@ -98,6 +99,14 @@ export class ScanService {
     const roots = await resolveRoots(req.roots);
     const exclusions = Exclusions.fromGlobs(req.excludes);
     await this.scans.abortStale(this.host.id, isAlive);
+    // Another process's scan (the appliance's, a cron job's) over the same files would find them
+    // seen by the other scan, not by itself, and mark them missing at its end.
+    const other = (await this.scans.runningOn(this.host.id)).find((r) => r.roots.some((a) => roots.some((b) => treesOverlap(a, b))));
+    if (other) {
+      throw conflictError(
+        `scan ${other.scan.id} of ${other.roots.join(', ')} is running on this host (pid ${other.scan.pid ?? 'unknown'}); two scans of the same files at once would take each other's files for missing: wait for it to end, or stop it`,
+      );
+    }
 
     let scan: ScanRow | null = null;
     if (req.resume) {
