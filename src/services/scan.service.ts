@@ -15,6 +15,7 @@ import type { HostIdentity } from '../repositories/host.repository.js';
 import { describeRoot, type KnownDevice, type RootDevice } from '../repositories/mount.repository.js';
 import { ScanRepository, type ScanRow, type ScanStatus, type ScanTrigger } from '../repositories/scan.repository.js';
 import { ScanRun } from './scan-run.js';
+import { isProcessAlive } from '../repositories/process-state.js';
 
 export interface ScanRequest {
   roots: string[];
@@ -62,15 +63,6 @@ export interface ScanHandle {
   done: Promise<ScanOutcome>;
 }
 
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 export class ScanService {
   private readonly scans: ScanRepository;
   private readonly baselines: BaselineRepository;
@@ -98,7 +90,7 @@ export class ScanService {
     if (!Number.isInteger(req.threads) || req.threads < 1 || req.threads > 64) throw usageError('--threads must be a whole number from 1 to 64');
     const roots = await resolveRoots(req.roots);
     const exclusions = Exclusions.fromGlobs(req.excludes);
-    await this.scans.abortStale(this.host.id, isAlive);
+    await this.scans.abortStale(this.host.id, isProcessAlive);
     // Another process's scan (the appliance's, a cron job's) over the same files would find them
     // seen by the other scan, not by itself, and mark them missing at its end.
     const other = (await this.scans.runningOn(this.host.id)).find((r) => r.roots.some((a) => roots.some((b) => treesOverlap(a, b))));
@@ -140,7 +132,7 @@ export class ScanService {
 
   /** Scans this very process left `running` in an earlier life (same pid after a container restart) are over. */
   async abortLeftovers(): Promise<number> {
-    return this.scans.abortStale(this.host.id, (pid) => pid !== process.pid && isAlive(pid));
+    return this.scans.abortStale(this.host.id, (pid) => pid !== process.pid && isProcessAlive(pid));
   }
 
   /** The root's device, and its baselines made to follow it if it was mounted elsewhere before. */
