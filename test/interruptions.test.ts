@@ -148,7 +148,8 @@ test('a second process may not scan files a running scan is scanning (it would t
   const other = join(root, '..', 'other');
   await mkdir(other);
   await writeFile(join(other, 'a.txt'), 'elsewhere');
-  const { child, done } = await startScanMidway(root, cfg);
+  // ~6.5 MB at 256 kB/s: still running after the scans below, however slow the machine.
+  const { child, done } = await startScanMidway(root, cfg, '256K');
   for (const path of [root, join(root, 'd1')]) {
     const refused = await bitarr(['scan', path, '--config-dir', cfg, '--json']);
     t.is(refused.code, 2, path);
