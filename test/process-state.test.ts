@@ -17,8 +17,9 @@ const state = (pid: number) => {
 };
 
 test('a running process is alive; one that exited and was not reaped (a zombie) is not, though kill(pid, 0) still answers', async (t) => {
-  // sh starts `true` in the background and becomes `sleep`, which never reaps it.
-  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // sh starts a short sleep in the background and becomes a long `sleep`, which never reaps it.
+  // The short one must outlive the exec: one that ended before it was reaped by sh.
+  const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
   t.teardown(() => void parent.kill('SIGKILL'));
   const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))));
   t.true(Number.isInteger(zombie) && zombie > 0);
