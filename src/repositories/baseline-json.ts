@@ -1,10 +1,12 @@
 /**
  * Baselines on their way to SQLite as one JSON text: `[[path, size, mtime, ctime, inode,
  * "hash hex", verifiedAt], …]` (BaselineRepository.upsertJson). Built by the main thread and, for
- * files a worker settles as `new` by itself, by the hashing workers; so it is plain string work,
- * with no database import. Integers are written as JSON numbers: SQLite's JSON reads them as
- * 64-bit integers, exactly (nanosecond times are beyond 2^53).
+ * files a worker settles as `new` by itself, by the hashing workers; so it is plain string work
+ * (sql.ts imports knex only as a type). Integers are written as JSON numbers: SQLite's JSON
+ * reads them as 64-bit integers, exactly (nanosecond times are beyond 2^53).
  */
+import { inodeToSql } from './sql.js';
+
 export class JsonRows {
   private parts: string[] = [];
 
@@ -14,8 +16,7 @@ export class JsonRows {
 
   add(path: string, size: bigint, mtimeNs: bigint, ctimeNs: bigint, inode: bigint, hashHex: string, verifiedAtNs: bigint) {
     // JSON.stringify escapes quotes and control characters; names are never lone surrogates.
-    // The inode as a signed 64-bit integer, as sql.ts inodeToSql stores it.
-    this.parts.push(`[${JSON.stringify(path)},${size},${mtimeNs},${ctimeNs},${BigInt.asIntN(64, inode)},"${hashHex}",${verifiedAtNs}]`);
+    this.parts.push(`[${JSON.stringify(path)},${size},${mtimeNs},${ctimeNs},${inodeToSql(inode)},"${hashHex}",${verifiedAtNs}]`);
   }
 
   text(): string {

@@ -55,7 +55,7 @@ const COLS = ['path', 'kind', 'size', 'mtime_ns', 'ctime_ns', 'inode', 'hash', '
  * batch's files share (kind, algorithm, first and last scan, missing since, device) bound beside
  * it. SQLite's JSON parser costs far less per value than the sqlite3 driver's binding, which
  * checks and copies every bound value: 200k baselines in 80 transactions took 1.6–1.8 s bound
- * 7 values a row, 1.1 s as JSON, and the main thread is the limit of a small-file first scan.
+ * 7 values a row, 1.1 s as JSON, on the thread that was then the limit of a small-file first scan.
  * jsonb_each, not json_each: it parses the text once into SQLite's binary JSON, so each row's
  * seven `->>` read a blob instead of parsing the row's text again (the writer's time in a 200k
  * first scan 2.1 -> 1.5 s). `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.

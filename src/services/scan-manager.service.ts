@@ -4,10 +4,10 @@
  * runtime or when the appliance shuts down (a stopped scan is `interrupted` and resumable).
  * Two scans never walk the same tree at once; scans of different trees run side by side.
  */
-import { treesOverlap } from '../domain/trees.js';
 import type { Algorithm } from '../domain/algorithms.js';
 import { ALARM_STATUSES } from '../domain/findings.js';
 import { conflictError, environmentError } from '../domain/errors.js';
+import { treesOverlap } from '../domain/trees.js';
 import type { Settings } from '../domain/settings.js';
 import type { ScanRow, ScanTrigger } from '../repositories/scan.repository.js';
 import type { ScanOutcome, ScanProgress, ScanService } from './scan.service.js';
@@ -56,7 +56,6 @@ export interface ScanManagerDeps {
 
 /** The recorded storage devices a scan's roots were on. */
 export const scannedDevices = (o: ScanOutcome): number[] => [...new Set(o.roots.flatMap((r) => (r.device.deviceId === null ? [] : [r.device.deviceId])))];
-
 
 export class ScanManager {
   private readonly scans = new Map<number, RunningScan>();
