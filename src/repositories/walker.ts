@@ -5,7 +5,7 @@
  * are part of their filesystem and are walked). Only one directory's entries and the stack of
  * directories still to visit are in memory.
  */
-import { opendir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Exclusions, IGNORE_FILE } from '../domain/exclusions.js';
 import { decodedLossily, fsPath, textFromBytes } from '../domain/path-bytes.js';
@@ -82,10 +82,12 @@ async function readDir(path: string) {
   return out;
 }
 
+/** One readdir per directory: `for await` over an opendir handle cost a promise per entry (0.3 s of main thread on 200k files). */
 async function listDir(path: string, encoding: 'utf8' | 'buffer') {
-  const out: Array<{ name: string; type: string }> = [];
-  const dir = await opendir(fsPath(path) as string, { bufferSize: 256, encoding: encoding as BufferEncoding });
-  for await (const d of dir) {
+  const dirents = await readdir(fsPath(path) as string, { withFileTypes: true, encoding: encoding as BufferEncoding });
+  const out = new Array<{ name: string; type: string }>(dirents.length);
+  for (let i = 0; i < dirents.length; i++) {
+    const d = dirents[i];
     const type = d.isFile()
       ? 'file'
       : d.isDirectory()
@@ -98,7 +100,7 @@ async function listDir(path: string, encoding: 'utf8' | 'buffer') {
               ? 'socket'
               : 'device';
     const name = encoding === 'buffer' ? textFromBytes(d.name as unknown as Buffer) : d.name;
-    out.push({ name, type });
+    out[i] = { name, type };
   }
   return out;
 }
