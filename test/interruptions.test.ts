@@ -9,6 +9,10 @@ import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { alarms, bitarr, byPath, openDb, scan, startScanMidway, tempDir, type ScanJson } from './helpers/bitarr.js';
+import { loadConfig } from '../src/config/index.js';
+import { databaseFile, openDatabase, openReader } from '../src/repositories/db.js';
+import { loadHostIdentity } from '../src/repositories/host.repository.js';
+import { ScanService } from '../src/services/scan.service.js';
 
 const FILES = 400;
 
@@ -171,4 +175,33 @@ test('a second process may not scan files a running scan is scanning (it would t
   t.is(after.code, 0, after.stderr);
   t.is(after.json.counts.ok, FILES / 4);
   t.is(after.json.counts.missing, 0);
+});
+
+test('two processes starting scans of the same files at the same moment: one scans, the other is refused', async (t) => {
+  const { root, cfg } = await setup(t);
+  const config = loadConfig({ configDir: cfg });
+  // Two processes' worth of connections: each service writes on its own, as two bitarr processes do.
+  const services = [];
+  for (let i = 0; i < 2; i++) {
+    const db = await openDatabase(config);
+    const reader = openReader(config);
+    t.teardown(() => Promise.all([db.destroy(), reader.destroy()]));
+    services.push(new ScanService(db, reader, loadHostIdentity(cfg), databaseFile(config)));
+  }
+  const request = { roots: [root], algorithm: 'xxh3-128' as const, excludes: [], threads: 1, resume: false, maxRate: 256_000 };
+  // Both look for a running scan before either has written one; the second must still see the first.
+  const started = await Promise.allSettled(services.map((s) => s.start(request)));
+  const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const refused = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  for (const h of running) h.stop('test over');
+  await Promise.all(running.map((h) => h.done));
+  t.is(running.length, 1, `one scan runs (${refused.map((e) => e.message).join('; ')})`);
+  t.is(refused.length, 1);
+  t.regex(refused[0]?.message ?? '', /^scan \d+ of .*data is running on this host \(pid \d+\); two scans of the same files at once/);
+  const db = openDb(cfg);
+  try {
+    t.is(Number((await db('scans').count({ n: '*' }).first())?.n), 1, 'the refused scan left no row');
+  } finally {
+    await db.destroy();
+  }
 });

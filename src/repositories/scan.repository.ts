@@ -36,6 +36,15 @@ export interface ScanRow {
 
 export type ScanTrigger = 'cli' | 'web' | 'api' | 'schedule';
 
+/** A scan of this host marked running, with its root folders. */
+export interface RunningScan {
+  scan: ScanRow;
+  roots: string[];
+}
+
+/** Sees the running scans while the write lock is held; throws to refuse the new one. */
+export type RunningGuard = (running: RunningScan[]) => void;
+
 export interface ScanListFilter {
   before?: number;
   limit: number;
@@ -103,8 +112,10 @@ export class ScanRepository {
     options: ScanRow['options'],
     roots: Array<{ path: string; device: RootDevice }>,
     origin: { trigger: ScanTrigger; scheduleId?: number | null } = { trigger: 'cli' },
+    guard?: RunningGuard,
   ): Promise<number> {
     return this.db.transaction(async (trx) => {
+      if (guard) await this.checkRunning(trx, host.id, guard);
       const now = nowNs();
       const [row] = await trx('scans')
         .insert({
@@ -173,10 +184,26 @@ export class ScanRepository {
   }
 
   /** Scans of this host still marked running, with their root folders. */
-  async runningOn(hostId: string): Promise<Array<{ scan: ScanRow; roots: string[] }>> {
-    const running = (await this.select(this.db).where({ host_id: hostId, status: 'running' })).map(fromRow);
-    const roots = await this.rootsOf(running.map((s) => s.id));
-    return running.map((scan) => ({ scan, roots: (roots.get(scan.id) ?? []).map((r) => r.path) }));
+  async runningOn(hostId: string, q: Knex = this.db): Promise<RunningScan[]> {
+    const running = (await this.select(q).where({ host_id: hostId, status: 'running' })).map(fromRow);
+    const roots = new Map<number, string[]>(running.map((r) => [r.id, []]));
+    if (running.length) {
+      const rows: Array<{ scan_id: number; path: string }> = await q('scan_roots').select('scan_id', 'path').whereIn('scan_id', [...roots.keys()]).orderBy('id');
+      for (const r of rows) roots.get(r.scan_id)?.push(r.path);
+    }
+    return running.map((scan) => ({ scan, roots: roots.get(scan.id) ?? [] }));
+  }
+
+  /**
+   * Hands this host's running scans to `guard`, which throws to refuse, after taking the
+   * database's write lock: another process starting a scan at the same moment waits here until
+   * this transaction has written its scan, and then sees it. Without the lock both could find
+   * nothing running and both start.
+   */
+  private async checkRunning(trx: Knex, hostId: string, guard: RunningGuard): Promise<void> {
+    // SQLite takes its write lock for any write statement, even one that changes no row.
+    await trx('scans').whereRaw('1 = 0').update({ status: 'running' });
+    guard(await this.runningOn(hostId, trx));
   }
 
   /** The newest unfinished scan of this host over exactly these roots, to continue with --resume. */
@@ -208,8 +235,11 @@ export class ScanRepository {
     return n;
   }
 
-  async reopen(id: number): Promise<void> {
-    await this.db('scans').where({ id }).update({ status: 'running', status_reason: null, pid: process.pid, heartbeat_ns: bind(nowNs()), ended_at_ns: null });
+  async reopen(id: number, hostId: string, guard?: RunningGuard): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      if (guard) await this.checkRunning(trx, hostId, guard);
+      await trx('scans').where({ id }).update({ status: 'running', status_reason: null, pid: process.pid, heartbeat_ns: bind(nowNs()), ended_at_ns: null });
+    });
   }
 
   async saveProgress(trx: Knex, id: number, p: { counts: Record<string, number>; filesDone: number; bytesDone: bigint }): Promise<void> {

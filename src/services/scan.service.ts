@@ -13,7 +13,7 @@ import { BaselineRepository } from '../repositories/baseline.repository.js';
 import { FindingRepository } from '../repositories/finding.repository.js';
 import type { HostIdentity } from '../repositories/host.repository.js';
 import { describeRoot, type KnownDevice, type RootDevice } from '../repositories/mount.repository.js';
-import { ScanRepository, type ScanRow, type ScanStatus, type ScanTrigger } from '../repositories/scan.repository.js';
+import { ScanRepository, type RunningGuard, type ScanRow, type ScanStatus, type ScanTrigger } from '../repositories/scan.repository.js';
 import { ScanRun } from './scan-run.js';
 import { isProcessAlive } from '../repositories/process-state.js';
 
@@ -92,23 +92,35 @@ export class ScanService {
     const exclusions = Exclusions.fromGlobs(req.excludes);
     await this.scans.abortStale(this.host.id, isProcessAlive);
     // Another process's scan (the appliance's, a cron job's) over the same files would find them
-    // seen by the other scan, not by itself, and mark them missing at its end.
-    const other = (await this.scans.runningOn(this.host.id)).find((r) => r.roots.some((a) => roots.some((b) => treesOverlap(a, b))));
-    if (other) {
+    // seen by the other scan, not by itself, and mark them missing at its end. Checked now, so a
+    // refused scan changes nothing, and again where the scan row is written, under the write lock.
+    const refuseOverlap: RunningGuard = (running) => {
+      const other = running.find((r) => r.roots.some((a) => roots.some((b) => treesOverlap(a, b))));
+      if (!other) return;
       throw conflictError(
         `scan ${other.scan.id} of ${other.roots.join(', ')} is running on this host (pid ${other.scan.pid ?? 'unknown'}); two scans of the same files at once would take each other's files for missing: wait for it to end, or stop it`,
       );
-    }
+    };
+    refuseOverlap(await this.scans.runningOn(this.host.id));
 
     let scan: ScanRow | null = null;
     if (req.resume) {
       scan = await this.scans.findResumable(this.host.id, roots);
       if (!scan) throw usageError(`nothing to resume: no interrupted scan of ${roots.join(', ')} on this host`);
       if (scan.algorithm !== req.algorithm) req = { ...req, algorithm: scan.algorithm as Algorithm };
-      await this.scans.reopen(scan.id);
+      await this.scans.reopen(scan.id, this.host.id, refuseOverlap);
     }
     const devices = await Promise.all(roots.map((path) => this.describe(path)));
-    const scanId = scan?.id ?? (await this.scans.create(this.host, req.algorithm, { excludes: req.excludes, threads: req.threads, maxRate: req.maxRate }, devices, { trigger: req.trigger ?? 'cli', scheduleId: req.scheduleId ?? null }));
+    const scanId =
+      scan?.id ??
+      (await this.scans.create(
+        this.host,
+        req.algorithm,
+        { excludes: req.excludes, threads: req.threads, maxRate: req.maxRate },
+        devices,
+        { trigger: req.trigger ?? 'cli', scheduleId: req.scheduleId ?? null },
+        refuseOverlap,
+      ));
     const fresh = (await this.scans.get(scanId))!;
     const rootRows = await this.scans.roots(scanId);
     const expected = await this.expectedTotals(roots, scanId);
