@@ -10,6 +10,9 @@ import { openDatabase } from '../src/repositories/db.js';
 import { BaselineRepository, type BaselineWrite } from '../src/repositories/baseline.repository.js';
 import { BaselineLookup } from '../src/repositories/baseline-lookup.js';
 import { FindingRepository } from '../src/repositories/finding.repository.js';
+import { JsonRows } from '../src/repositories/baseline-json.js';
+import { ScanRepository } from '../src/repositories/scan.repository.js';
+import { ScanWriter } from '../src/services/scan-writer.js';
 import { tempDir } from './helpers/bitarr.js';
 
 const row = (i: number): BaselineWrite => ({
@@ -116,4 +119,37 @@ test('inode numbers above 2^63 (overlayfs xino, some NFS) survive exactly: basel
   await db.transaction((trx) => findings.insert(trx, rows.map((r) => ({ scanId: scanId!, rootId: rootId!, path: r.path, status: 'missing' as const, detail: null, size: r.size, mtimeNs: r.mtimeNs, inode: r.inode, hash: r.hash }))));
   t.deepEqual((await findings.withStatuses(scanId!, ['missing'])).map((f) => f.inode), inodes);
   await db.destroy();
+});
+
+test('files the workers settled as new get a baseline and a `new` finding with the same values each, also after the newest baselines were deleted and when a path already had one', async (t) => {
+  const db = await open(t);
+  t.teardown(() => db.destroy());
+  const baselines = new BaselineRepository(db);
+  const findings = new FindingRepository(db);
+  const scans = new ScanRepository(db);
+  const [scanId] = await db('scans').insert({ host_id: 'h', hostname: 'h', algorithm: 'xxh3-128', status: 'running', options: '{}', counts: '{}', started_at_ns: '1' });
+  await db('scan_roots').insert({ scan_id: scanId, path: '/mnt/photos' });
+  const [root] = await scans.roots(scanId!);
+  const writer = new ScanWriter(db, scanId!, 'xxh3-128', { baselines, findings, scans }, { counts: {}, filesDone: 0, bytesDone: 0n });
+  const settle = async (rows: BaselineWrite[]) => {
+    const json = new JsonRows();
+    for (const r of rows) json.add(r.path, r.size, r.mtimeNs, r.ctimeNs, r.inode, r.hash.toString('hex'), r.verifiedAtNs);
+    writer.settledNew(root!, { rows: json.text(), count: rows.length, bytes: 0 });
+    await writer.flush();
+  };
+  const rows = Array.from({ length: 900 }, (_, i) => row(i));
+  await settle(rows.slice(0, 300));
+  // The newest baselines gone (a file moved, say): AUTOINCREMENT numbers new rows above them still.
+  await db('baselines').whereIn('path', rows.slice(280, 300).map((r) => r.path)).delete();
+  await settle(rows.slice(300, 600));
+  // A path that already has a baseline is updated, not inserted, and still gets its finding.
+  await settle([rows[0]!, ...rows.slice(600, 900)]);
+
+  const line = (r: { path: string; size: bigint | null; mtimeNs: bigint | null; inode: bigint | null; hash: Buffer | null }) => [r.path, r.size, r.mtimeNs, r.inode, r.hash?.toString('hex')].join(' ');
+  const written = (await findings.withStatuses(scanId!, ['new'])).map(line);
+  t.is(written.length, 901, 'a finding for every file settled, the updated one too');
+  t.deepEqual(written.sort(), [...rows, rows[0]!].map(line).sort());
+  const stored = (await baselines.listAt('/mnt/photos', null, 10_000)).map(line);
+  t.deepEqual(stored.sort(), [...rows.slice(0, 280), ...rows.slice(300)].map(line).sort());
+  t.is(writer.counts.new, 901);
 });

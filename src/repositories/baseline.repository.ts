@@ -122,6 +122,23 @@ export class BaselineRepository {
   }
 
   /**
+   * `count` baselines of files found without one (upsertJson). When every row went in as a new
+   * row, they hold the ids `first`..`last`, in the order of the JSON: AUTOINCREMENT numbers the
+   * rows of one INSERT consecutively above the largest id ever used, and the write transaction
+   * keeps every other writer out. Null when some row met an existing path and was updated instead
+   * (measured on SQLite 3.52: such a row still uses up the next id, so the ids alone cannot tell).
+   */
+  async insertNewJson(trx: Knex, shared: BaselineShared, rowsJson: string, count: number): Promise<{ first: number; last: number } | null> {
+    const [{ top }] = await trx.raw(
+      `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'baselines'), 0), coalesce((SELECT max(id) FROM baselines), 0)) AS top`,
+    );
+    await this.upsertJson(trx, shared, rowsJson);
+    // A row that met an existing path still used up an id: the rows in the range are counted too.
+    const [{ last, rows }] = await trx.raw('SELECT last_insert_rowid() AS last, (SELECT count(*) FROM baselines WHERE id > ? AND id <= last_insert_rowid()) AS rows', [top]);
+    return last - top === count && rows === count ? { first: top + 1, last } : null;
+  }
+
+  /**
    * Files verified ok with nothing else changed: only when they were last seen and verified. One
    * time for the batch, the earliest read's: an earlier verification time only makes the racy
    * baseline check more cautious.

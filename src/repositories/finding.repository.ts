@@ -76,6 +76,15 @@ export class FindingRepository {
     );
   }
 
+  /** `new` findings for the baselines with these ids, just written by BaselineRepository.insertNewJson. */
+  async insertNewFromBaselines(trx: Knex, scanId: number, rootId: number, ids: { first: number; last: number }): Promise<void> {
+    await trx.raw(
+      `INSERT INTO scan_findings (scan_id, root_id, path, status, detail, size, mtime_ns, inode, hash)
+       SELECT ?, ?, path, 'new', NULL, size, mtime_ns, inode, hash FROM baselines WHERE id BETWEEN ? AND ? ORDER BY id`,
+      [scanId, rootId, ids.first, ids.last],
+    );
+  }
+
   /**
    * A scan's findings as JSON text: `{path, root, status, detail}` objects (path relative to its
    * root), comma-joined, a keyset page at a time in path order. SQLite writes the JSON, so the
