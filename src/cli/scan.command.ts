@@ -4,7 +4,7 @@ import { usageError } from '../domain/errors.js';
 import { ALARM_STATUSES, type FindingStatus } from '../domain/findings.js';
 import { ScanQueryService, fullCounts } from '../services/scan-query.service.js';
 import { ScanService, type ScanOutcome } from '../services/scan.service.js';
-import { databaseFile, openReader } from '../repositories/db.js';
+import { databaseFile, openReader, READER_CONNECTIONS } from '../repositories/db.js';
 import { deviceService, eventService, healthService, loadPlugins, openContext, settingsService } from './context.js';
 import { DEFAULT_EVENT_SETTINGS } from '../domain/events/index.js';
 import { ScanRepository } from '../repositories/scan.repository.js';
@@ -102,7 +102,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
       for (const id of scannedDevices(outcome)) if (!measured.has(id)) await (await eventsOf()).recordUsedSpace(id);
     }
     if (outcome.status === 'completed') await new RetentionService(new ScanRepository(ctx.db)).prune(settings.retentionDays);
-    const query = new ScanQueryService(ctx.db);
+    // On the read-only connections: a long findings list is built on several at once.
+    const query = new ScanQueryService(reader);
     if (values.json) await printJson(outcome, query, ctx.host, changes);
     else await printSummary(outcome, query, changes);
 
@@ -143,7 +144,7 @@ async function printJson(o: ScanOutcome, query: ScanQueryService, host: { id: st
     timing: o.timing,
     events: events.map((e) => ({ id: e.eventId, deviceId: e.deviceId, change: e.change, severity: e.severity, files: e.files })),
   };
-  await writeJsonChunks(process.stdout, head, 'findings', query.findingsJson(s.id));
+  await writeJsonChunks(process.stdout, head, 'findings', query.findingsJson(s.id, READER_CONNECTIONS));
 }
 
 const SHOWN = 20;

