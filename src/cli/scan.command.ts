@@ -5,6 +5,7 @@ import { ALARM_STATUSES, type FindingStatus } from '../domain/findings.js';
 import { ScanQueryService, fullCounts } from '../services/scan-query.service.js';
 import { ScanService, type ScanOutcome } from '../services/scan.service.js';
 import { databaseFile, openReader, READER_CONNECTIONS } from '../repositories/db.js';
+import { prestartHashWorkers } from '../repositories/hash-pool.js';
 import { deviceService, eventService, healthService, loadPlugins, openContext, settingsService } from './context.js';
 import { DEFAULT_EVENT_SETTINGS } from '../domain/events/index.js';
 import { ScanRepository } from '../repositories/scan.repository.js';
@@ -40,6 +41,9 @@ export async function scanCommand(argv: string[]): Promise<number> {
   if (threads !== null && (!Number.isInteger(threads) || threads < 1 || threads > 64)) throw usageError('--threads must be a whole number from 1 to 64');
   const maxRate = parseRate(String(values['max-rate']));
   if (!positionals.length) throw usageError('usage: bitarr scan PATH... (name at least one folder)');
+  // They start while the database opens. Without --threads the settings decide, read later: one a
+  // core then, and a spare left unused costs only its start.
+  prestartHashWorkers(threads ?? Infinity);
 
   const ctx = await openContext(values['config-dir'] as string | undefined);
   const reader = openReader(ctx.config);

@@ -10,9 +10,48 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { decodeResults, encodeJobs, type BatchOptions, type BatchResults, type FromWorker, type HashJob, type WorkerConfig } from './hash-protocol.js';
+import { decodeResults, encodeJobs, type BatchOptions, type BatchResults, type FromWorker, type HashJob, type ToWorker, type WorkerConfig } from './hash-protocol.js';
 
 const CORES = availableParallelism();
+
+const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+// Run from TypeScript sources (tests of the in-process appliance under tsx), a worker does not
+// inherit tsx's loader: a tiny bootstrap registers it in the worker first.
+const ENTRY: string | URL =
+  EXT === '.ts'
+    ? new URL(
+        'data:text/javascript,' +
+          encodeURIComponent(`import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(new URL('./hash.worker.ts', import.meta.url).href)});`),
+      )
+    : fileURLToPath(new URL('./hash.worker.js', import.meta.url));
+
+/** Workers started before their scan was known, waiting for their config (prestartHashWorkers). */
+const spares: Worker[] = [];
+
+/**
+ * Starts `count` hashing workers now, for the pool of a scan about to be set up: a worker takes
+ * ~50 ms to start, which the command line's own start-up (opening and migrating the database,
+ * finding the devices) then hides on another core. Unused, they do not keep the process alive.
+ */
+export function prestartHashWorkers(count: number): void {
+  for (let i = spares.length; i < Math.min(count, CORES); i++) {
+    const worker = new Worker(ENTRY, { workerData: null });
+    worker.unref();
+    // A spare that fails before it is used only means the pool starts a worker of its own.
+    const drop = () => spares.splice(spares.indexOf(worker) >>> 0, 1);
+    worker.once('error', drop).once('exit', drop);
+    spares.push(worker);
+  }
+}
+
+function startWorker(config: WorkerConfig): Worker {
+  const spare = spares.shift();
+  if (!spare) return new Worker(ENTRY, { workerData: config });
+  spare.removeAllListeners('error').removeAllListeners('exit');
+  spare.ref();
+  spare.postMessage({ type: 'config', config } satisfies ToWorker);
+  return spare;
+}
 
 interface Slot {
   worker: Worker;
@@ -23,8 +62,6 @@ interface Slot {
 
 export class HashPool {
   private readonly slots: Slot[] = [];
-  private readonly file: string;
-  private readonly entry: string | URL;
   private closed = false;
   private freeWaiters: Array<() => void> = [];
   /** Workers allowed now (see the top of this file). */
@@ -40,14 +77,6 @@ export class HashPool {
     private readonly config: WorkerConfig,
   ) {
     this.config = { ...config, stop: this.stopFlag.buffer as SharedArrayBuffer };
-    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    this.file = fileURLToPath(new URL(`./hash.worker${ext}`, import.meta.url));
-    // Run from TypeScript sources (tests of the in-process appliance under tsx), a worker does
-    // not inherit tsx's loader: a tiny bootstrap registers it in the worker first.
-    if (ext === '.ts') {
-      const code = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(new URL(`./hash.worker.ts`, import.meta.url).href)});`;
-      this.entry = new URL('data:text/javascript,' + encodeURIComponent(code));
-    } else this.entry = this.file;
     // A read-rate limit is shared out per thread: there every thread runs from the start.
     this.limit = config.maxBytesPerSecond ? threads : Math.min(threads, CORES);
   }
@@ -105,7 +134,7 @@ export class HashPool {
     if (idle) return idle;
     if (this.slots.length < this.limit) {
       if (this.slots.length === 0 && this.limit < this.threads) this.watchCpu();
-      const slot: Slot = { worker: new Worker(this.entry, { workerData: this.config }), waiting: [], partialBytes: 0, partialFiles: 0 };
+      const slot: Slot = { worker: startWorker(this.config), waiting: [], partialBytes: 0, partialFiles: 0 };
       slot.worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
       slot.worker.on('error', (e) => this.fail(slot, e));
       slot.worker.on('exit', (code) => {

@@ -147,7 +147,8 @@ export interface ResultBatch {
   settledNew: SettledNew | null;
 }
 
-export type ToWorker = JobBatch;
+/** `config`: the first message to a worker started before its scan was known (prestartHashWorkers). */
+export type ToWorker = JobBatch | { type: 'config'; config: WorkerConfig };
 /** `files`: files of the current batch finished so far (progress only; their results come with the batch), and the one being read now. */
 export type FromWorker = ResultBatch | { type: 'bytes'; bytes: number } | { type: 'files'; files: number; bytes: number; path: string };
 

@@ -13,7 +13,19 @@ import { BaselineLookup, type BaselineMatch } from './baseline-lookup.js';
 import { decodeJobs, encodeResults, type FromWorker, type HashFailure, type HashJob, type HashResult, type HashSuccess, type ToWorker, type WorkerConfig } from './hash-protocol.js';
 import { JsonRows } from './baseline-json.js';
 
-const config = workerData as WorkerConfig;
+// One listener from the start: a batch that arrived while this worker was still setting up is
+// kept until it is ready, not dropped.
+const early: ToWorker[] = [];
+let onJobs: ((msg: ToWorker) => void) | null = null;
+let configured: (c: WorkerConfig) => void = () => {};
+const configMessage = new Promise<WorkerConfig>((resolve) => (configured = resolve));
+parentPort!.on('message', (msg: ToWorker) => {
+  if (msg.type === 'config') configured(msg.config);
+  else if (onJobs) onJobs(msg);
+  else early.push(msg);
+});
+// A worker started ahead of its scan (prestartHashWorkers) is told its work by the first message.
+const config: WorkerConfig = workerData == null ? await configMessage : (workerData as WorkerConfig);
 const hasher = await createHasher(config.algorithm);
 const buffer = Buffer.allocUnsafeSlow(config.bufferSize);
 const BYTES_REPORT_EVERY = 64 * 1024 * 1024;
@@ -275,7 +287,7 @@ async function handle(jobs: HashJob[], matching: Promise<Array<BaselineMatch | u
 
 // Batches are answered in order (the pool keeps a FIFO per worker), so each waits for the last.
 let queue: Promise<void> = Promise.resolve();
-parentPort!.on('message', (msg: ToWorker) => {
+onJobs = (msg: ToWorker) => {
   if (msg.type !== 'jobs') return;
   const jobs = decodeJobs(msg);
   const matching = !config.lookup ? null : msg.options.noBaselines ? Promise.resolve(new Array<undefined>(jobs.length)) : lookup().match(jobs.map((j) => j.path));
@@ -284,7 +296,8 @@ parentPort!.on('message', (msg: ToWorker) => {
   // A failed lookup (the database gone) rejects here: unhandled, it ends the worker with an
   // 'error', which the pool turns into an aborted scan, as for any other worker failure.
   queue = queue.then(() => handle(jobs, matching, msg.options.settleNew));
-});
+};
+for (const msg of early.splice(0)) onJobs(msg);
 
 /**
  * Hashing yields to the thread that writes the results and to the rest of the machine: on a
