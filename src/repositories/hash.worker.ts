@@ -9,7 +9,7 @@ import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createHasher } from './hashers.js';
 import { fsPath } from '../domain/path-bytes.js';
-import { BaselineLookup, type BaselineMatch } from './baseline-lookup.js';
+import type { BaselineLookup, BaselineMatch } from './baseline-lookup.js';
 import { decodeJobs, encodeResults, type FromWorker, type HashFailure, type HashJob, type HashResult, type HashSuccess, type ToWorker, type WorkerConfig } from './hash-protocol.js';
 import { JsonRows } from './baseline-json.js';
 
@@ -195,8 +195,10 @@ function run(job: HashJob, expected: string | null): HashResult {
  * opened the database only to be terminated while its statements were still being prepared
  * brought the process down (node-sqlite3 throws into a worker that is going away).
  */
-let lookupDb: BaselineLookup | null = null;
-const lookup = () => (lookupDb ??= new BaselineLookup(config.lookup!.databaseFile, config.algorithm, config.lookup!.resuming));
+let lookupDb: Promise<BaselineLookup> | null = null;
+// Imported here too, not at start-up: a first scan's workers never load node-sqlite3 (~10 ms each).
+const lookup = () =>
+  (lookupDb ??= import('./baseline-lookup.js').then(({ BaselineLookup }) => new BaselineLookup(config.lookup!.databaseFile, config.algorithm, config.lookup!.resuming)));
 const stopping = config.stop ? new Int32Array(config.stop) : null;
 
 /** The read in the form of a baseline's fingerprint (baseline-lookup.ts), rebuilt per file in one buffer. */
@@ -277,7 +279,7 @@ async function handle(jobs: HashJob[], matching: Promise<Array<BaselineMatch | u
   const results = jobs.map(settle);
   if (unsettled.length) {
     const t1 = performance.now();
-    const full = await lookup().full(unsettled.map(([, id]) => id));
+    const full = await (await lookup()).full(unsettled.map(([, id]) => id));
     lookupMs += performance.now() - t1;
     for (const [result, id] of unsettled) result.baseline = full.get(id) ?? null;
   }
@@ -290,7 +292,7 @@ let queue: Promise<void> = Promise.resolve();
 onJobs = (msg: ToWorker) => {
   if (msg.type !== 'jobs') return;
   const jobs = decodeJobs(msg);
-  const matching = !config.lookup ? null : msg.options.noBaselines ? Promise.resolve(new Array<undefined>(jobs.length)) : lookup().match(jobs.map((j) => j.path));
+  const matching = !config.lookup ? null : msg.options.noBaselines ? Promise.resolve(new Array<undefined>(jobs.length)) : lookup().then((l) => l.match(jobs.map((j) => j.path)));
   // Seen by handle's await; a rejection before then must not count as unhandled twice.
   matching?.catch(() => {});
   // A failed lookup (the database gone) rejects here: unhandled, it ends the worker with an
