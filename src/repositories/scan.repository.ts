@@ -165,10 +165,10 @@ export class ScanRepository {
   }
 
   /** The roots of many scans in one query, by scan id. */
-  async rootsOf(scanIds: number[]): Promise<Map<number, ScanRootRow[]>> {
+  async rootsOf(scanIds: number[], q: Knex = this.db): Promise<Map<number, ScanRootRow[]>> {
     const out = new Map<number, ScanRootRow[]>(scanIds.map((id) => [id, []]));
     if (!scanIds.length) return out;
-    const rows = await this.db('scan_roots').select('id', 'scan_id', 'path', 'mount_point', 'mount_type', 'fs_type', 'source', 'fs_uuid', 'fs_label', 'device_note', 'device_id', 'mount_id', ...asText(this.db, 'dev')).whereIn('scan_id', scanIds).orderBy('id');
+    const rows = await q('scan_roots').select('id', 'scan_id', 'path', 'mount_point', 'mount_type', 'fs_type', 'source', 'fs_uuid', 'fs_label', 'device_note', 'device_id', 'mount_id', ...asText(q, 'dev')).whereIn('scan_id', scanIds).orderBy('id');
     for (const r of rows.map(rootFromRow)) out.get(r.scanId)?.push(r);
     return out;
   }
@@ -186,12 +186,8 @@ export class ScanRepository {
   /** Scans of this host still marked running, with their root folders. */
   async runningOn(hostId: string, q: Knex = this.db): Promise<RunningScan[]> {
     const running = (await this.select(q).where({ host_id: hostId, status: 'running' })).map(fromRow);
-    const roots = new Map<number, string[]>(running.map((r) => [r.id, []]));
-    if (running.length) {
-      const rows: Array<{ scan_id: number; path: string }> = await q('scan_roots').select('scan_id', 'path').whereIn('scan_id', [...roots.keys()]).orderBy('id');
-      for (const r of rows) roots.get(r.scan_id)?.push(r.path);
-    }
-    return running.map((scan) => ({ scan, roots: roots.get(scan.id) ?? [] }));
+    const roots = await this.rootsOf(running.map((s) => s.id), q);
+    return running.map((scan) => ({ scan, roots: (roots.get(scan.id) ?? []).map((r) => r.path) }));
   }
 
   /**
