@@ -1,4 +1,5 @@
 /** What every command needs: config, an open database, this host; plugins and devices on demand. */
+import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/index.js';
 import { PluginHost } from '../plugin-host/plugin-host.js';
 import type { PluginCapability } from '../shared/plugin-api.js';
@@ -6,19 +7,7 @@ import { openDatabase, type Db } from '../repositories/db.js';
 import { DeviceRepository } from '../repositories/device.repository.js';
 import { loadHostIdentity, type HostIdentity } from '../repositories/host.repository.js';
 import { DeviceService } from '../services/device.service.js';
-import { HealthService } from '../services/health.service.js';
-import { HealthRepository } from '../repositories/health.repository.js';
-import { EventService, type EventServiceDeps } from '../services/event.service.js';
-import { SectorMapService } from '../services/sector-map.service.js';
-import { BaselineRepository } from '../repositories/baseline.repository.js';
-import { EventRepository } from '../repositories/event.repository.js';
-import { FindingRepository } from '../repositories/finding.repository.js';
-import { ScanRepository } from '../repositories/scan.repository.js';
-import { join } from 'node:path';
 import { SettingsRepository } from '../repositories/settings.repository.js';
-import { UsedSpaceRepository } from '../repositories/used-space.repository.js';
-import { ScheduleRepository } from '../repositories/schedule.repository.js';
-import { scanIntervalSeconds } from '../services/schedule.service.js';
 import { SettingsService } from '../services/settings.service.js';
 
 export interface Context {
@@ -48,26 +37,6 @@ export function deviceService(ctx: Context, plugins: PluginHost): DeviceService 
   }, undefined, (line) => process.stderr.write(`bitarr: ${line}\n`));
 }
 
-export function eventService(ctx: Context, plugins: PluginHost, smartGrowth?: EventServiceDeps['smartGrowth'], settings?: EventServiceDeps['settings']): EventService {
-  const devices = new DeviceRepository(ctx.db);
-  return new EventService({
-    events: new EventRepository(ctx.db),
-    findings: new FindingRepository(ctx.db),
-    scans: new ScanRepository(ctx.db),
-    devices,
-    baselines: new BaselineRepository(ctx.db),
-    sectorMap: new SectorMapService(plugins, deviceService(ctx, plugins)),
-    smartGrowth,
-    settings,
-    usedSpace: new UsedSpaceRepository(ctx.db),
-    scanInterval: (deviceId) => scanIntervalSeconds(new ScheduleRepository(ctx.db), deviceId, ctx.config.timeZone),
-  });
-}
-
 export function settingsService(ctx: Context): SettingsService {
   return new SettingsService(new SettingsRepository(ctx.db), ctx.config.scanRoots);
-}
-
-export function healthService(ctx: Context): HealthService {
-  return new HealthService(new DeviceRepository(ctx.db), new HealthRepository(ctx.db), new EventRepository(ctx.db));
 }

@@ -9,7 +9,8 @@ import type { StoredEvent } from '../repositories/event.repository.js';
 import { DeviceRepository } from '../repositories/device.repository.js';
 import { deviceNames, eventDetailJson, eventJson, sectorRange } from '../services/event-view.js';
 import { parse, positiveInt } from './args.js';
-import { eventService, loadPlugins, openContext, type Context } from './context.js';
+import { loadPlugins, openContext, type Context } from './context.js';
+import { eventService } from './event-context.js';
 import { bytes, isoFromNs } from './format.js';
 import { displayPath } from '../domain/path-bytes.js';
 

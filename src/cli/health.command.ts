@@ -6,7 +6,8 @@ import { usageError, notFoundError } from '../domain/errors.js';
 import type { HealthCheck } from '../services/health.service.js';
 import { deviceName } from '../services/event.service.js';
 import { parse } from './args.js';
-import { deviceService, healthService, loadPlugins, openContext } from './context.js';
+import { deviceService, loadPlugins, openContext } from './context.js';
+import { healthService } from './event-context.js';
 import { isoFromNs } from './format.js';
 
 export async function healthCommand(argv: string[]): Promise<number> {
