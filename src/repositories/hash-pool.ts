@@ -38,7 +38,10 @@ export function prestartHashWorkers(count: number): void {
     const worker = new Worker(ENTRY, { workerData: null });
     worker.unref();
     // A spare that fails before it is used only means the pool starts a worker of its own.
-    const drop = () => spares.splice(spares.indexOf(worker) >>> 0, 1);
+    const drop = () => {
+      const i = spares.indexOf(worker);
+      if (i >= 0) spares.splice(i, 1);
+    };
     worker.once('error', drop).once('exit', drop);
     spares.push(worker);
   }
