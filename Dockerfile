@@ -15,6 +15,8 @@ WORKDIR /app
 ENV npm_config_nodedir=/usr/local \
     npm_config_build_from_source=true
 COPY package.json package-lock.json ./
+# The native file reader (native/file-reader) is built by the project's own install script.
+COPY native ./native
 # xxhash-addon's install script takes its bundled prebuilt binary whenever it loads, whatever
 # npm_config_build_from_source says: build it here too (build/Release wins over prebuilds/).
 RUN npm ci --no-audit --no-fund \
@@ -49,6 +51,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/native/file-reader/build/Release/file_reader.node ./native/file-reader/build/Release/
 COPY --from=build /app/plugins ./plugins
 COPY templates ./templates
 COPY public ./public

@@ -18,6 +18,8 @@ export interface Row {
   databaseReadMs?: number;
   /** Hashing workers the scan ended with. */
   workers?: number;
+  /** Files the scan read with the native reader (timing.nativeReads). */
+  nativeReads?: number;
   peakRssKiB?: number | null;
   /** Anything that makes the number suspect (exit code, file count mismatch). */
   problem?: string;

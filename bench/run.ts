@@ -58,6 +58,7 @@ async function measureOne(ds: Dataset, cache: Cache, tool: Tool, state: BitarrSt
         row.databaseMs = j.timing?.databaseWriteMs;
         row.databaseReadMs = j.timing?.databaseReadMs;
         row.workers = j.timing?.workers;
+        row.nativeReads = j.timing?.nativeReads;
         if (j.status !== 'completed' || j.files !== ds.files || (j.counts[expected] ?? 0) !== ds.files) {
           row.problem = `status ${j.status}, ${j.files}/${ds.files} files, ${j.counts[expected] ?? 0} ${expected}`;
         }
@@ -66,7 +67,7 @@ async function measureOne(ds: Dataset, cache: Cache, tool: Tool, state: BitarrSt
       }
     }
     if (r.code !== 0) row.problem = `exit ${r.code}${row.problem ? `, ${row.problem}` : ''}: ${r.stderr.trim().split('\n').pop() ?? ''}`;
-    const extra = row.wallMs !== undefined ? `  (bitarr wallMs ${row.wallMs}, database write ${row.databaseMs} ms, lookups ${row.databaseReadMs} ms, ${row.workers ?? '?'} workers, peak RSS ${row.peakRssKiB ? Math.round(row.peakRssKiB / 1024) + ' MiB' : '?'})` : '';
+    const extra = row.wallMs !== undefined ? `  (bitarr wallMs ${row.wallMs}, database write ${row.databaseMs} ms, lookups ${row.databaseReadMs} ms, ${row.workers ?? '?'} workers, ${row.nativeReads ?? '?'} native reads, peak RSS ${row.peakRssKiB ? Math.round(row.peakRssKiB / 1024) + ' MiB' : '?'})` : '';
     log(`  ${cache.padEnd(4)} ${ds.name.padEnd(5)} ${tool.label.padEnd(36)} ${r.seconds.toFixed(2).padStart(7)} s${extra}${row.problem ? `  PROBLEM: ${row.problem}` : ''}`);
     attempts.push(row);
     // Only short runs are repeated: their noise is a large share of the result.

@@ -121,7 +121,7 @@ export interface BitarrJson {
   files: number;
   bytes: number;
   counts: Record<string, number>;
-  timing: { wallMs: number; databaseWriteMs: number; databaseReadMs: number; workers?: number };
+  timing: { wallMs: number; databaseWriteMs: number; databaseReadMs: number; workers?: number; nativeReads?: number };
 }
 
 /** Reads the head of `scan --json` output; the findings list can be 200k entries long. */

@@ -72,6 +72,8 @@ export class HashPool {
   private cpuWatch: NodeJS.Timeout | null = null;
   /** Time the workers spent looking up baselines, summed over batches. */
   lookupMs = 0;
+  /** Files the workers read with the native reader, summed over batches. */
+  nativeReads = 0;
 
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
 
@@ -211,6 +213,7 @@ export class HashPool {
     slot.partialBytes = 0;
     slot.partialFiles = 0;
     this.lookupMs += m.lookupMs;
+    this.nativeReads += m.nativeReads;
     slot.waiting.shift()?.resolve(decodeResults(m));
     this.wakeWaiters();
   }

@@ -145,6 +145,8 @@ export interface ResultBatch {
   /** Time this batch's baseline lookups took in the worker. */
   lookupMs: number;
   settledNew: SettledNew | null;
+  /** Files of the batch the native reader read (native-reader.ts). */
+  nativeReads: number;
 }
 
 /** `config`: the first message to a worker started before its scan was known (prestartHashWorkers). */
@@ -167,7 +169,7 @@ export function decodeJobs(b: JobBatch): HashJob[] {
   return Array.from(b.ids, (id, i) => ({ id, path: paths[i], kind: b.flags[i] & 1 ? 'symlink' : 'file', bypassCache: (b.flags[i] & 2) !== 0 }));
 }
 
-export function encodeResults(results: readonly HashResult[], lookupMs = 0, settledNew: SettledNew | null = null): ResultBatch {
+export function encodeResults(results: readonly HashResult[], lookupMs = 0, settledNew: SettledNew | null = null, nativeReads = 0): ResultBatch {
   const n = results.length;
   const hashLength = results.find((r): r is HashSuccess => r.ok === true)?.hash.length ?? 0;
   const batch: ResultBatch = {
@@ -184,6 +186,7 @@ export function encodeResults(results: readonly HashResult[], lookupMs = 0, sett
     baselines: {},
     lookupMs,
     settledNew,
+    nativeReads,
   };
   results.forEach((r, i) => {
     batch.ids[i] = r.id;
@@ -298,4 +301,6 @@ export interface WorkerConfig {
   bufferSize: number;
   /** Bytes per second this worker may read (its share of --max-rate); 0 is unlimited. */
   maxBytesPerSecond: number;
+  /** false: read every file the JavaScript way, even where the native reader could (tests compare the two). */
+  nativeReader?: boolean;
 }

@@ -12,6 +12,7 @@ import { fsPath } from '../domain/path-bytes.js';
 import type { BaselineLookup, BaselineMatch } from './baseline-lookup.js';
 import { decodeJobs, encodeResults, type FromWorker, type HashFailure, type HashJob, type HashResult, type HashSuccess, type ToWorker, type WorkerConfig } from './hash-protocol.js';
 import { JsonRows } from './baseline-json.js';
+import { NativeReader } from './native-reader.js';
 
 const WORKER_NICE = 10;
 // First: a worker started ahead of its scan then sets itself up without slowing the command's own
@@ -38,6 +39,14 @@ const BYTES_REPORT_EVERY = 64 * 1024 * 1024;
 // use it, so fall back after the first EPERM.
 let noAtime: number = constants.O_NOATIME ?? 0;
 const BASE_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+/**
+ * The native reader takes the common case (native-reader.ts), unless reads are paced: --max-rate
+ * meters each chunk. Files above BYTES_REPORT_EVERY are read here, where progress is reported
+ * within a file; beside their reading, the calls they cost do not matter.
+ */
+const native = config.nativeReader !== false && !config.maxBytesPerSecond ? NativeReader.open(config.algorithm, buffer) : null;
+/** Files of this batch the native reader read. */
+let nativeReads = 0;
 
 // Date.now() has ms resolution: one BigInt per millisecond rather than two per file.
 let nowMs = 0;
@@ -112,6 +121,10 @@ const moved = (a: BigIntStats, b: BigIntStats) => a.size !== b.size || a.mtimeNs
  * that verdict (the next scan sees the write). A verify then costs one stat a file, not two.
  */
 function hashFile(job: HashJob, expected: string | null): HashResult {
+  if (native && !job.bypassCache) {
+    const read = readNatively(job, expected);
+    if (read) return read;
+  }
   const cacheBypassed = job.bypassCache ? dropCachedPages(job.path) : undefined;
   const readStartedNs = nowNs();
   const fd = open(job.path);
@@ -145,6 +158,34 @@ function hashFile(job: HashJob, expected: string | null): HashResult {
   } finally {
     closeSync(fd);
   }
+}
+
+/** hashFile's reading in one native call; null for a file it leaves to hashFile. */
+function readNatively(job: HashJob, expected: string | null): HashSuccess | null {
+  const readStartedNs = nowNs();
+  const path = fsPath(job.path);
+  const fingerprint = expected === null ? null : Buffer.from(expected, 'hex');
+  let read;
+  try {
+    read = native!.read(path, BASE_FLAGS | noAtime, fingerprint, BYTES_REPORT_EVERY);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (!(noAtime && e.code === 'EPERM' && e.syscall === 'open')) throw err;
+    noAtime = 0;
+    read = native!.read(path, BASE_FLAGS, fingerprint, BYTES_REPORT_EVERY);
+  }
+  if (typeof read === 'string') return null;
+  nativeReads++;
+  unreportedBytes += read.bytesRead;
+  if (unreportedBytes >= BYTES_REPORT_EVERY) {
+    post({ type: 'bytes', bytes: unreportedBytes });
+    unreportedBytes = 0;
+  }
+  const { changedWhileReading } = read;
+  const shortRead = !changedWhileReading && read.bytesRead < Number(read.size) ? read.bytesRead : undefined;
+  const r: HashSuccess = { id: job.id, ok: true, kind: 'file', size: read.size, mtimeNs: read.mtimeNs, ctimeNs: read.ctimeNs, inode: read.inode, dev: read.dev, hash: read.hash, readStartedNs, changedWhileReading, shortRead, cacheBypassed: undefined };
+  if (read.matched) matchedRead = r;
+  return r;
 }
 
 /** A symlink's content is its target: recorded, never followed. */
@@ -249,6 +290,7 @@ async function handle(jobs: HashJob[], matching: Promise<Array<BaselineMatch | u
   let reportedAt = performance.now();
   let sinceReport = 0;
   unreportedBytes = 0;
+  nativeReads = 0;
   /** Results the main thread must judge, with the id of the baseline they need. */
   const unsettled: Array<[HashSuccess | HashFailure, number]> = [];
   const newRows = settleNew && matching ? new JsonRows() : null;
@@ -286,7 +328,7 @@ async function handle(jobs: HashJob[], matching: Promise<Array<BaselineMatch | u
     lookupMs += performance.now() - t1;
     for (const [result, id] of unsettled) result.baseline = full.get(id) ?? null;
   }
-  const b = encodeResults(results, lookupMs, newRows?.count ? { rows: newRows.text(), count: newRows.count, bytes: newBytes } : null);
+  const b = encodeResults(results, lookupMs, newRows?.count ? { rows: newRows.text(), count: newRows.count, bytes: newBytes } : null, nativeReads);
   parentPort!.postMessage(b, [b.ids, b.flags, b.u64, b.i64, b.shortRead, b.hashes, b.verifiedIds].map((a) => a.buffer as ArrayBuffer));
 }
 

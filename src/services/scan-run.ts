@@ -155,7 +155,7 @@ export class ScanRun {
     }
     await this.repos.scans.finish(this.scan.id, status, reason);
     const scan = (await this.repos.scans.get(this.scan.id))!;
-    const timing = { wallMs: Date.now() - this.startedAtMs, databaseWriteMs: Math.round(this.writer.writeMs), databaseReadMs: Math.round(this.readMs), workers: this.pool?.workers ?? 0 };
+    const timing = { wallMs: Date.now() - this.startedAtMs, databaseWriteMs: Math.round(this.writer.writeMs), databaseReadMs: Math.round(this.readMs), workers: this.pool?.workers ?? 0, nativeReads: this.pool?.nativeReads ?? 0 };
     return { scan, roots: this.roots.map((r) => ({ id: r.id, path: r.path, device: r.device })), status, reason, timing };
   }
 

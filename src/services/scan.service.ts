@@ -50,7 +50,14 @@ export interface ScanOutcome {
   reason: string | null;
   /** This run's wall time, the time in write transactions, and the workers' baseline lookups (summed over workers). */
   /** `workers`: hashing workers the scan ended with (one a core, more while the disk kept them waiting). */
-  timing: { wallMs: number; databaseWriteMs: number; databaseReadMs: number; workers: number };
+  timing: {
+    wallMs: number;
+    databaseWriteMs: number;
+    databaseReadMs: number;
+    workers: number;
+    /** Files read by the native reader (native-reader.ts); the rest were read the JavaScript way. */
+    nativeReads: number;
+  };
 }
 
 export interface ScanHandle {

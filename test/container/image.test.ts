@@ -123,6 +123,7 @@ dockerTest.serial('a scan inside the container counts the mounted files, then re
   t.is(first.json.files, 3);
   t.is(first.json.counts.new, 3);
   t.is(first.json.counts.denied, 0, 'the unprivileged user still reads a root-only file');
+  t.is(first.json.timing.nativeReads, 3, 'the image carries the native file reader, and it loads');
 
   await appendFile(join(dataDir, 'a.txt'), 'an edit made on the host\n');
   const second = await bitarrInContainer(['scan', '/mnt/photos', '--json']);

@@ -32,6 +32,7 @@ export interface ScanJson {
   bytes: number;
   counts: Record<string, number>;
   findings: Array<{ path: string; root: string; status: string; detail: string | null }>;
+  timing: { wallMs: number; databaseWriteMs: number; databaseReadMs: number; workers: number; nativeReads: number };
 }
 
 export function start(args: string[], opts: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
