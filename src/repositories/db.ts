@@ -7,6 +7,7 @@ import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config/index.js';
+import { sqliteWriterClient } from './sqlite-writer-client.js';
 import { environmentError } from '../domain/errors.js';
 import * as m001 from '../../migrations/20261125_001_engine.js';
 import * as m002 from '../../migrations/20261125_002_devices.js';
@@ -37,6 +38,8 @@ export const migrationSource: Knex.MigrationSource<string> = {
 
 export type Db = Knex;
 
+const WRITER_PRAGMAS = 'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;';
+
 export function prepareConfigDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true });
@@ -57,7 +60,7 @@ export async function openDatabase(config: Config): Promise<Db> {
   if (config.databaseUrl) throw environmentError('DATABASE_URL (PostgreSQL) is not supported yet; unset it to use SQLite in the config dir');
   prepareConfigDir(config.configDir);
   // One connection: SQLite has one writer, and a single connection keeps PRAGMAs in force.
-  const db = sqlite(config, 1, 'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;');
+  const db = sqlite(config, 1, WRITER_PRAGMAS, sqliteWriterClient);
   try {
     // knex's migrate.latest() costs ~20 ms of locking and listing even with nothing to do, paid
     // on every command: run it only when a known migration is missing.
@@ -99,15 +102,15 @@ export function openReader(config: Config): Db {
  * writes on its own, so pages never queue behind its batches (SQLite serialises the writes).
  */
 export function openWriter(config: Config): Db {
-  return sqlite(config, 1, 'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;');
+  return sqlite(config, 1, WRITER_PRAGMAS, sqliteWriterClient);
 }
 
 export const databaseFile = (config: Config) => join(config.configDir, 'bitarr.db');
 
 /** A knex pool on the config dir's SQLite file; `pragmas` run on every new connection. */
-function sqlite(config: Config, connections: number, pragmas: string): Db {
+function sqlite(config: Config, connections: number, pragmas: string, client: string | typeof Knex.Client = 'sqlite3'): Db {
   return knexFactory({
-    client: 'sqlite3',
+    client,
     connection: { filename: databaseFile(config) },
     useNullAsDefault: true,
     pool: {
