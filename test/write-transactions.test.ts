@@ -2,10 +2,12 @@
 // appliance and a `bitarr scan` run beside it. A transaction that reads before it writes must not
 // fail because the other committed in between: it waits its turn instead.
 import test from 'ava';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../src/config/index.js';
 import { openDatabase, openWriter } from '../src/repositories/db.js';
-import { tempDir } from './helpers/bitarr.js';
+import { bitarr, tempDir, type ScanJson } from './helpers/bitarr.js';
 
 test('a write transaction that read first still commits after another writer committed meanwhile, and so does the other', async (t) => {
   const config = loadConfig({ configDir: await tempDir(t) });
@@ -32,4 +34,27 @@ test('a write transaction that read first still commits after another writer com
   t.is(outcome, 'committed');
   t.is(await otherDone, 'done');
   t.deepEqual((await pages('settings').orderBy('key').pluck('key')) as string[], ['written-after-reading', 'written-meanwhile']);
+});
+
+test('two first scans of sibling folders, started together into a new config dir, both complete with every file new', async (t) => {
+  const root = await tempDir(t);
+  const configDir = await tempDir(t);
+  // Enough files for many write batches each, so the two writers' transactions interleave.
+  const FILES = 12_000;
+  for (const side of ['left', 'right']) {
+    for (let d = 0; d < FILES / 1000; d++) {
+      const dir = join(root, side, `d${d}`);
+      await mkdir(dir, { recursive: true });
+      await Promise.all(Array.from({ length: 1000 }, (_, i) => writeFile(join(dir, `f${i}`), `${side} ${d} ${i}\n`)));
+    }
+  }
+  // Before: one of the two often failed, either creating the database ("table knex_migrations
+  // already exists") or mid-scan (SQLITE_BUSY in a batch write: aborted).
+  const runs = await Promise.all(['left', 'right'].map((side) => bitarr(['scan', join(root, side), '--config-dir', configDir, '--json'])));
+  for (const r of runs) {
+    t.is(r.code, 0, r.stderr.slice(0, 500));
+    const json = JSON.parse(r.stdout) as ScanJson;
+    t.is(json.status, 'completed');
+    t.is(json.counts.new, FILES);
+  }
 });

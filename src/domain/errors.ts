@@ -33,3 +33,14 @@ export const environmentError = (message: string, cause?: unknown) =>
   new BitarrError('environment', message, { cause });
 export const notFoundError = (message: string) => new BitarrError('not_found', message);
 export const conflictError = (message: string) => new BitarrError('conflict', message);
+
+/**
+ * An error's message as people read it. knex puts the whole statement before SQLite's own message,
+ * and a scan's batch write binds megabytes of JSON: keep SQLite's part, and at most `max` characters.
+ */
+export function briefErrorMessage(err: unknown, max = 300): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const sqlite = message.lastIndexOf(' - SQLITE_');
+  const text = sqlite >= 0 ? message.slice(sqlite + 3) : message;
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

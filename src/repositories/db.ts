@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config/index.js';
 import { sqliteWriterClient } from './sqlite-writer-client.js';
-import { environmentError } from '../domain/errors.js';
+import { briefErrorMessage, environmentError } from '../domain/errors.js';
 import * as m001 from '../../migrations/20261125_001_engine.js';
 import * as m002 from '../../migrations/20261125_002_devices.js';
 import * as m003 from '../../migrations/20261125_003_event_state.js';
@@ -69,7 +69,7 @@ export async function openDatabase(config: Config): Promise<Db> {
   } catch (err) {
     await db.destroy();
     if ((err as { kind?: string }).kind) throw err;
-    throw environmentError(`cannot open the database in ${config.configDir}: ${(err as Error).message}`, err);
+    throw environmentError(`cannot open the database in ${config.configDir}: ${briefErrorMessage(err)}`, err);
   }
   return db;
 }

@@ -16,6 +16,7 @@ import { walk, type WalkEntry } from '../repositories/walker.js';
 import { markMissingAndMoved } from './missing-pass.js';
 import { ScanOutcomes, SUSPECT_ERRORS, type Job, type RootCtx } from './scan-outcomes.js';
 import { ScanWriter } from './scan-writer.js';
+import { briefErrorMessage } from '../domain/errors.js';
 import type { ScanOutcome, ScanProgress } from './scan.service.js';
 
 const WALK_BATCH = 1024;
@@ -146,7 +147,7 @@ export class ScanRun {
       }
     } catch (err) {
       status = 'aborted';
-      reason = `the scan failed: ${(err as Error).message}`;
+      reason = `the scan failed: ${briefErrorMessage(err)}`;
       await this.writer.flush().catch(() => {});
     } finally {
       clearInterval(heartbeat);
