@@ -1,7 +1,7 @@
 // The native file reader against the JavaScript one, on the same real files: what a worker
 // reports for each (hash, size, times, inode, failures) must not depend on which read it.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { constants, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
@@ -9,7 +9,7 @@ import { textFromBytes } from '../src/domain/path-bytes.js';
 import type { Algorithm } from '../src/domain/algorithms.js';
 import { HashPool } from '../src/repositories/hash-pool.js';
 import type { HashJob, HashResult } from '../src/repositories/hash-protocol.js';
-import { nativeReaderPath } from '../src/repositories/native-reader.js';
+import { NativeReader, nativeReaderPath } from '../src/repositories/native-reader.js';
 import { testWhen } from './lab/ava.js';
 
 const built = nativeReaderPath() ? null : 'the native file reader is not built (npm rebuild; it needs a C compiler, make and python3)';
@@ -93,4 +93,15 @@ test('a native digest is the xxHash of the bytes, as xxhash-addon computes it on
   const { results } = await read(jobs.filter((j) => j.path.endsWith('/several')), 'xxh3-128', true);
   const { default: xxhash } = await import('xxhash-addon');
   t.is((results[0] as { hash: string }).hash, xxhash.XXHash128.hash(bytes(1024 * 1024 + 7, 5)).toString('hex'));
+});
+
+test('a second reader opened in one thread replaces the first, which refuses to read instead of reporting the other one’s results', (t) => {
+  const { jobs } = makeTree(t);
+  const one = jobs.find((j) => j.path.endsWith('/one'))!.path;
+  const first = NativeReader.open('xxh3-128', Buffer.alloc(4096))!;
+  const second = NativeReader.open('xxh64', Buffer.alloc(4096))!;
+  t.throws(() => first.read(one, constants.O_RDONLY, null, 1e9), { message: /replaced/ });
+  const read = second.read(one, constants.O_RDONLY, null, 1e9);
+  t.like(read, { size: 1n, bytesRead: 1 });
+  t.is(typeof read === 'object' ? read.hash.length : 0, 8, 'an XXH64 digest');
 });

@@ -97,10 +97,14 @@ static napi_value bind_reader(napi_env env, napi_callback_info info) {
   }
   /* The references keep the buffers alive as long as the raw pointers are used. */
   for (int i = 0; ok && i < 3; i++) ok = napi_create_reference(env, argv[i + 1], 1, &r->refs[i]) == napi_ok;
+  /* A second bind in one thread replaces the first; N-API does not finalize replaced data. */
+  reader_t *previous = NULL;
+  napi_get_instance_data(env, (void **)&previous);
   if (!ok || napi_set_instance_data(env, r, reader_free, NULL) != napi_ok) {
     reader_free(env, r, NULL);
     return fail(env, "bind: expected (1 | 2, Buffer, BigInt64Array, Buffer of 16 bytes)");
   }
+  if (previous) reader_free(env, previous, NULL);
   return NULL;
 }
 

@@ -49,6 +49,9 @@ export function nativeReaderPath(): string | null {
   }
 }
 
+/** The reader the addon writes results for in this thread. */
+let bound: NativeReader | null = null;
+
 export class NativeReader {
   private readonly results = new BigInt64Array(SLOTS);
   private readonly digest = Buffer.alloc(16);
@@ -60,7 +63,7 @@ export class NativeReader {
 
   /**
    * This thread's reader, reading through `buffer`; null when the addon is absent or does not
-   * hash `algorithm`. One per thread: the addon keeps its state per thread.
+   * hash `algorithm`. The addon keeps one state per thread: opening another replaces this one.
    */
   static open(algorithm: Algorithm, buffer: Buffer): NativeReader | null {
     const id = ALGORITHM_IDS[algorithm];
@@ -75,6 +78,7 @@ export class NativeReader {
     }
     const reader = new NativeReader(addon, algorithm === 'xxh64' ? 8 : 16);
     addon.bind(id!, buffer, reader.results, reader.digest);
+    bound = reader;
     return reader;
   }
 
@@ -83,6 +87,8 @@ export class NativeReader {
    * it back unread. An OS error is thrown as fs would throw it (code, errno, syscall, path).
    */
   read(path: string | Buffer, flags: number, expected: Buffer | null, maxSize: number): NativeRead | 'not-regular' | 'too-large' {
+    // The addon writes into the arrays of the reader bound last in this thread.
+    if (bound !== this) throw new Error('this native reader was replaced by a newer one in this thread');
     const rc = this.addon.read(path, flags, expected, maxSize);
     if (rc === NOT_REGULAR) return 'not-regular';
     if (rc === TOO_LARGE) return 'too-large';
