@@ -191,14 +191,12 @@ export class ScanRepository {
   }
 
   /**
-   * Hands this host's running scans to `guard`, which throws to refuse, after taking the
-   * database's write lock: another process starting a scan at the same moment waits here until
-   * this transaction has written its scan, and then sees it. Without the lock both could find
-   * nothing running and both start.
+   * Hands this host's running scans to `guard`, which throws to refuse. The transaction holds the
+   * database's write lock from its start (sqlite-writer-client.ts): another process starting a
+   * scan at the same moment waits until this one has written its scan, and then sees it. Without
+   * the lock both could find nothing running and both start.
    */
   private async checkRunning(trx: Knex, hostId: string, guard: RunningGuard): Promise<void> {
-    // SQLite takes its write lock for any write statement, even one that changes no row.
-    await trx('scans').whereRaw('1 = 0').update({ status: 'running' });
     guard(await this.runningOn(hostId, trx));
   }
 
