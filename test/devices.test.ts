@@ -46,6 +46,28 @@ ext4('bitarr devices: a loop-mounted ext4 is a loop device known by its filesyst
   t.deepEqual(device!.mounts.map((m) => m.mountPoint), [lab.mnt]);
 });
 
+ext4('a bind mount of a single file (as Docker mounts /etc/hosts) is not listed as a mount of its disk; a bind-mounted folder is', async (t) => {
+  // The temp dir first: teardowns run last-in first-out, and the mounts are inside it.
+  const dir = await tempDir(t);
+  const lab = await Lab.create('ext4');
+  t.teardown(() => lab.dispose());
+  await mkdir(join(lab.mnt, 'photos'));
+  await writeFile(join(lab.mnt, 'hosts'), '127.0.0.1 localhost\n');
+  const folder = join(dir, 'photos-bound');
+  const file = join(dir, 'hosts-bound');
+  await mkdir(folder);
+  await writeFile(file, '');
+  await run('mount', ['--bind', join(lab.mnt, 'photos'), folder]);
+  t.teardown(() => run('umount', [folder]).then(() => undefined));
+  await run('mount', ['--bind', join(lab.mnt, 'hosts'), file]);
+  t.teardown(() => run('umount', [file]).then(() => undefined));
+
+  const json = await devices(join(dir, 'cfg'));
+  const device = json.hosts[0]!.devices.find((d) => d.devicePath === lab.loop);
+  t.truthy(device, `the device ${lab.loop}`);
+  t.deepEqual(device!.mounts.map((m) => m.mountPoint).sort(), [lab.mnt, folder].sort());
+});
+
 ext4('a disk back under another loop number and mount point keeps its identity and its baselines', async (t) => {
   // The temp dir first: teardowns run last-in first-out, and the lab is mounted inside it.
   const dir = await tempDir(t);

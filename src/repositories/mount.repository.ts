@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { mountFor, parseMountinfo } from '../domain/mountinfo.js';
+import { mountFor, parseMountinfo, type MountEntry } from '../domain/mountinfo.js';
 
 const run = promisify(execFile);
 
@@ -35,6 +35,18 @@ export interface KnownDevice {
 
 export async function readMountTable() {
   return parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8'));
+}
+
+/**
+ * `entries` without the bind mounts of single files. Docker puts the host's /etc/hosts,
+ * /etc/hostname and /etc/resolv.conf into every container that way, from the host's disk: listed
+ * as that disk's mounts they say nothing of where the files to verify live. Only block-backed
+ * mount points are looked at (a stat of a network mount point can hang); one that cannot be
+ * stat'ed is kept.
+ */
+export async function withoutFileMounts(entries: MountEntry[]): Promise<MountEntry[]> {
+  const isFile = await Promise.all(entries.map((e) => (e.major > 0 ? stat(e.mountPoint).then((st) => !st.isDirectory(), () => false) : false)));
+  return entries.filter((_, i) => !isFile[i]);
 }
 
 export async function describeRoot(path: string, known: KnownDevice | null = null): Promise<RootDevice> {

@@ -4,7 +4,7 @@ import type { DetectedDevice, MountFacts } from '../shared/plugin-api.js';
 import type { PluginHost, PluginRecord } from '../plugin-host/plugin-host.js';
 import { mountFor, type MountEntry } from '../domain/mountinfo.js';
 import type { DeviceRepository, DeviceRow, HostRow, MountRow } from '../repositories/device.repository.js';
-import { readMountTable, type KnownDevice } from '../repositories/mount.repository.js';
+import { readMountTable, withoutFileMounts, type KnownDevice } from '../repositories/mount.repository.js';
 
 export interface LocalHost {
   id: string;
@@ -72,7 +72,7 @@ export class DeviceService {
 
   /** Detects every mount of this host, records it (devices not found now are marked absent) and returns the model. */
   async refresh(): Promise<DeviceModel> {
-    const mounts = (await this.readMounts()).map(toMountFacts);
+    const mounts = (await withoutFileMounts(await this.readMounts())).map(toMountFacts);
     const { found, problems } = await this.detect(mounts);
     await this.devices.upsertHost({ ...this.host, isLocal: true });
     await this.devices.recordDetection(this.host.id, found, { complete: true });

@@ -136,6 +136,14 @@ dockerTest.serial('a scan inside the container counts the mounted files, then re
   );
 });
 
+dockerTest.serial('bitarr devices in the container lists the mounted folders, not the /etc files Docker bind-mounts from the same disk', async (t) => {
+  const { stdout } = await docker(['exec', appliance().containerId, 'bitarr', 'devices', '--json']);
+  const json = JSON.parse(stdout) as { hosts: Array<{ devices: Array<{ mounts: Array<{ mountPoint: string }> }> }> };
+  const mountPoints = json.hosts.flatMap((h) => h.devices.flatMap((d) => d.mounts.map((m) => m.mountPoint)));
+  t.true(mountPoints.includes('/mnt/photos'), `mounts listed: ${mountPoints.join(', ')}`);
+  for (const file of ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf']) t.false(mountPoints.includes(file), `${file} listed among ${mountPoints.join(', ')}`);
+});
+
 dockerTest.serial('everything Bitarr wrote in /config belongs to PUID:PGID', async (t) => {
   const { configDir } = appliance();
   const strangers: string[] = [];
