@@ -1,8 +1,8 @@
 /**
  * `npm ci` / `npm install` build this addon (package.json "install"). Without a C toolchain the
  * install still succeeds: scans then read every file the JavaScript way, which is correct and
- * about a CPU-second slower per 200k small files. `bitarr scan --json` says which reader ran
- * (timing.reader), and the test suite fails in CI when it is not the native one.
+ * costs about 0.6 CPU-seconds more per 200k small files (5.0 against 4.4, measured). `bitarr scan --json` says which reader ran
+ * (timing.nativeReads), and the test suite fails in CI when it is not built.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
